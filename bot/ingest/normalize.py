@@ -1,0 +1,240 @@
+"""Entries to clean items: plain text, canonical URLs, UTC dates, a language."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from selectolax.lexbor import LexborHTMLParser
+
+from bot.models import Item
+from bot.timeutil import to_iso
+
+_TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "_hs", "vero_", "oly_")
+_TRACKING_KEYS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "mkt_tok",
+        "ocid",
+        "cmpid",
+        "smid",
+        "smtyp",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referrer",
+        "source",
+        "src",
+        "share",
+        "via",
+        "taid",
+        "ito",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "spm",
+        "sr_share",
+        "cid",
+        "at_medium",
+        "at_campaign",
+        "guccounter",
+        "soc_src",
+        "soc_trk",
+        "rss",
+        "output",
+        "__twitter_impression",
+        "s_cid",
+        "xtor",
+    }
+)
+_SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[a-zA-Z/!]")
+_BOILERPLATE_TAIL = re.compile(
+    r"(The post .{0,300}? appeared first on .{0,200}?\.?|Read more\.*|Continue reading.*|"
+    r"Lire la suite.*|Leia mais.*|Leer más.*|Weiterlesen.*|Leggi tutto.*|\[…\]|\[\.\.\.\])\s*$",
+    re.IGNORECASE,
+)
+MAX_SUMMARY = 2000
+FUTURE_SLACK = timedelta(hours=1)
+_LANGUAGES = [
+    "en",
+    "fr",
+    "es",
+    "de",
+    "pt",
+    "it",
+    "nl",
+    "pl",
+    "ro",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "cs",
+    "tr",
+    "ru",
+    "uk",
+    "ja",
+    "zh",
+    "ko",
+    "ar",
+    "id",
+    "vi",
+    "hi",
+]
+
+
+def html_to_text(value: str) -> str:
+    """Markup to readable plain text, entities decoded, whitespace folded."""
+    if not value:
+        return ""
+    if _MARKUP.search(value):
+        tree = LexborHTMLParser(value)
+        for node in tree.css("script, style, noscript"):
+            node.decompose()
+        text = tree.text(separator=" ") if tree.body is not None else value
+    else:
+        text = value
+    text = html.unescape(text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def clean_summary(value: str) -> str:
+    text = _BOILERPLATE_TAIL.sub("", html_to_text(value)).strip()
+    if len(text) > MAX_SUMMARY:
+        text = text[:MAX_SUMMARY].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def canonical_url(url: str) -> str:
+    """An identity for a link: tracking parameters, fragment, www., trailing slash and the
+    http/https difference removed; remaining query parameters sorted."""
+    if not url:
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url.strip()
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url.strip()
+    host = parts.hostname.lower().removeprefix("www.")
+    if parts.port and parts.port not in (80, 443):
+        host = f"{host}:{parts.port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _TRACKING_KEYS and not k.lower().startswith(_TRACKING_PREFIXES)
+    ]
+    path = re.sub(r"/{2,}", "/", parts.path or "/")
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+    identifier.set_languages(_LANGUAGES)
+    return identifier
+
+
+def detect_language(text: str, hint: str | None = None) -> str:
+    if not text.strip():
+        return (hint or "und")[:2].lower() or "und"
+    lang, _ = _identifier().classify(text[:600])
+    return str(lang)
+
+
+def entry_datetime(entry: dict[str, Any]) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def item_id(canonical: str, feed_url: str, guid: str, title: str, summary: str) -> str:
+    if canonical:
+        key = "url:" + canonical
+    elif guid:
+        key = f"guid:{feed_url}\n{guid}"
+    else:
+        key = f"text:{feed_url}\n{title}\n{summary[:500]}"
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def normalize_entry(
+    entry: dict[str, Any], feed_url: str, feed_name: str, fetched: datetime
+) -> Item | None:
+    title = html_to_text(entry.get("title", "") or "")
+    raw_summary = entry.get("summary", "") or ""
+    if not raw_summary and entry.get("content"):
+        raw_summary = entry["content"][0].get("value", "") or ""
+    summary = clean_summary(raw_summary)
+    if not title and not summary:
+        return None
+    link = (entry.get("link") or "").strip()
+    if link and not re.match(r"^https?://", link, re.I):
+        link = ""
+    guid = str(entry.get("id") or entry.get("guid") or "").strip()
+    if not link and re.match(r"^https?://", guid, re.I):
+        link = guid
+    canonical = canonical_url(link)
+    published = entry_datetime(entry)
+    known = published is not None
+    if published is None or published > fetched + FUTURE_SLACK:
+        # Missing or impossible dates: first seen is the honest fallback.
+        published = fetched
+    lang_hint = entry.get("language") or None
+    return Item(
+        id=item_id(canonical, feed_url, guid, title, summary),
+        feed_url=feed_url,
+        title=title or summary[:120],
+        summary=summary,
+        url=link,
+        canonical_url=canonical,
+        guid=guid,
+        lang=detect_language(f"{title}. {summary}", lang_hint),
+        published=published,
+        fetched=fetched,
+        feed_name=feed_name,
+        published_known=known,
+    )
+
+
+def item_row(item: Item) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "feed_url": item.feed_url,
+        "guid": item.guid,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "title": item.title,
+        "summary": item.summary,
+        "lang": item.lang,
+        "published": to_iso(item.published),
+        "published_known": int(item.published_known),
+        "fetched": to_iso(item.fetched),
+    }

@@ -1,0 +1,76 @@
+"""The core, assembled: one object every adapter and the CLI talk to."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.config import ConfigFile
+from bot.models import Digest, Status, Story
+from bot.relevance.filter import RelevanceFilter
+from bot.relevance.model import RelevanceModel
+from bot.services.digest import build_digest
+from bot.services.feedback import FeedbackService, feedback_rows
+from bot.services.feeds import FeedService
+from bot.services.poll import Poller, PollReport, Progress
+from bot.services.search import search_stories
+from bot.services.status import build_status
+from bot.services.subscriptions import SubscriptionService
+from bot.store.db import Store
+from bot.stories.grouper import StoryGrouper
+from bot.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def load_relevance_model(store: Store, name: str) -> RelevanceModel | None:
+    """The trained model named in feeds.yaml (filter.model); "keywords" means gate only."""
+    if name == "keywords":
+        return None
+    from bot.relevance.classifier import load_model
+
+    storage_dir = store.path.parent if str(store.path) != ":memory:" else Path("storage")
+    return load_model(storage_dir, feedback=feedback_rows(store))
+
+
+class Monitor:
+    def __init__(self, config: ConfigFile, store: Store, model: RelevanceModel | None) -> None:
+        self.config = config
+        self.store = store
+        settings = config.settings
+        self.relevance = RelevanceFilter(model, settings.filter.threshold)
+        self.grouper = StoryGrouper.from_store(store, settings.stories)
+        self.feeds = FeedService(config, store)
+        self.subscriptions = SubscriptionService(store)
+        self.feedback = FeedbackService(store, self.grouper)
+        self.poller = Poller(store, settings, self.relevance, self.grouper)
+        self.feeds.sync()
+
+    @classmethod
+    def open(cls, config_path: Path, db_path: Path | None = None) -> Monitor:
+        config = ConfigFile(config_path)
+        store = Store(db_path)
+        model = load_relevance_model(store, config.settings.filter.model)
+        return cls(config, store, model)
+
+    def close(self) -> None:
+        self.poller.close()
+        self.store.close()
+
+    async def poll(self, force: bool = False, progress: Progress | None = None) -> PollReport:
+        self.feeds.sync()
+        self.poller.settings = self.config.settings  # an admin may have edited feeds.yaml
+        return await self.poller.run(force=force, progress=progress)
+
+    def digest(
+        self, period: timedelta = timedelta(hours=24), now: datetime | None = None
+    ) -> Digest:
+        now = now or utcnow()
+        return build_digest(self.store, since=now - period, until=now, now=now)
+
+    def status(self, now: datetime | None = None) -> Status:
+        return build_status(self.store, now=now)
+
+    def search(self, query: str, limit: int = 10) -> list[Story]:
+        return search_stories(self.store, query, limit=limit)

@@ -1,0 +1,291 @@
+"""One poll cycle: fetch → parse → normalise → filter → group → store, feed by feed.
+
+Each feed's outcome is committed in its own transaction together with its new validators,
+so a crash mid-cycle keeps every feed already done and refetches the rest next time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.config import Settings
+from bot.ingest.fetch import Fetcher, FetchError, FetchResult, backoff_until
+from bot.ingest.normalize import item_row, normalize_entry
+from bot.ingest.parse import NotAFeedError, parse_feed
+from bot.models import Item, Verdict
+from bot.relevance.filter import RelevanceFilter
+from bot.store.db import FeedState, Store, StoryWrite
+from bot.stories.grouper import StoryGrouper, StoryItem, group_items
+from bot.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+BACKLOG_AGE = timedelta(hours=48)
+
+
+@dataclass(slots=True)
+class PollReport:
+    feeds: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: int = 0
+    new_items: int = 0
+    relevant: int = 0
+    bytes_downloaded: int = 0
+    bytes_parsed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "fetched": self.fetched,
+            "not_modified": self.not_modified,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "new_items": self.new_items,
+            "relevant": self.relevant,
+        }
+
+    def summary(self) -> str:
+        return (
+            f"Polled {self.feeds} feeds: {self.fetched} fetched, {self.not_modified} not modified, "
+            f"{self.unchanged} unchanged, {self.skipped} backing off, {self.errors} failed; "
+            f"{self.new_items} new items, {self.relevant} relevant."
+        )
+
+
+@dataclass(slots=True)
+class _Prepared:
+    items: list[Item]
+    verdicts: list[Verdict]
+    warning: str | None
+
+
+Progress = Callable[[int, int], None]
+
+
+class Poller:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        relevance: RelevanceFilter,
+        grouper: StoryGrouper,
+        workers: int = 2,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.relevance = relevance
+        self.grouper = grouper
+        # Parsing is CPU-bound pure Python: a small pool keeps the event loop responsive
+        # without many threads fighting over the GIL.
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parse")
+        self._lock = asyncio.Lock()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    async def run(self, force: bool = False, progress: Progress | None = None) -> PollReport:
+        """Poll every enabled feed that is due (all of them with force)."""
+        async with self._lock:  # one cycle at a time, whoever asks
+            return await self._run(force, progress)
+
+    async def _run(self, force: bool, progress: Progress | None) -> PollReport:
+        now = utcnow()
+        states = self.store.feed_states(enabled_only=True)
+        report = PollReport(feeds=len(states))
+        bootstrap = self.store.last_poll() is None
+        poll_id = self.store.start_poll(len(states))
+        done = 0
+        network = self.settings.network
+        semaphore = asyncio.Semaphore(network.concurrency)
+
+        async def one(state: FeedState) -> None:
+            nonlocal done
+            async with semaphore:
+                await self._poll_feed(fetcher, state, now, bootstrap, force, report)
+            done += 1
+            if progress:
+                progress(done, len(states))
+
+        async with Fetcher(network) as fetcher:
+            await asyncio.gather(*(one(state) for state in states))
+        self.store.finish_poll(poll_id, report.counts())
+        return report
+
+    async def _poll_feed(
+        self,
+        fetcher: Fetcher,
+        state: FeedState,
+        now: datetime,
+        bootstrap: bool,
+        force: bool,
+        report: PollReport,
+    ) -> None:
+        if not force and state.next_attempt and state.next_attempt > now:
+            report.skipped += 1
+            return
+        try:
+            result = await fetcher.fetch(state.url, state.etag, state.last_modified)
+        except FetchError as exc:
+            self._fail(state, str(exc), exc.retry_after, report)
+            return
+        report.bytes_downloaded += len(result.body)
+        if result.not_modified:
+            report.not_modified += 1
+            self.store.record_feed_unchanged(state.url)
+            return
+        if result.body_hash and result.body_hash == state.body_hash:
+            # The server ignores conditional headers but the bytes are the same: no parse.
+            report.unchanged += 1
+            self.store.record_feed_unchanged(state.url)
+            return
+        report.fetched += 1
+        report.bytes_parsed += len(result.body)
+        loop = asyncio.get_running_loop()
+        try:
+            prepared = await loop.run_in_executor(self._executor, self._prepare, state, result, now)
+        except NotAFeedError as exc:
+            self._fail(state, str(exc), None, report)
+            return
+        except Exception as exc:  # a parser crash on one feed must not stop the cycle
+            log.exception("feed %s could not be processed", state.url)
+            self._fail(state, f"could not process the feed: {type(exc).__name__}", None, report)
+            return
+        # Deduplicate on the loop thread (the store's connection lives here), then judge
+        # only what is new: re-classifying a changed feed's old items would waste the model.
+        prepared.items = self._only_new(state.url, prepared.items)
+        if prepared.items:
+            prepared.verdicts = await loop.run_in_executor(
+                self._executor, self.relevance.judge, prepared.items
+            )
+        self._store(state, result, prepared, now, bootstrap, report)
+
+    def _prepare(self, state: FeedState, result: FetchResult, now: datetime) -> _Prepared:
+        parsed = parse_feed(result.body, result.content_type)
+        seen: set[str] = set()
+        items: list[Item] = []
+        for entry in parsed.entries:
+            item = normalize_entry(entry, state.url, state.name, now)
+            if item is None or item.id in seen:
+                continue
+            seen.add(item.id)
+            items.append(item)
+        return _Prepared(items=items, verdicts=[], warning=parsed.warning)
+
+    def _only_new(self, feed_url: str, items: list[Item]) -> list[Item]:
+        if not items:
+            return items
+        known_ids = self.store.existing_item_ids([i.id for i in items])
+        known_guids = self.store.existing_guids(feed_url, [i.guid for i in items])
+        known_urls = self.store.existing_canonical([i.canonical_url for i in items])
+        return [
+            i
+            for i in items
+            if i.id not in known_ids
+            and (not i.guid or i.guid not in known_guids)
+            and (not i.canonical_url or i.canonical_url not in known_urls)
+        ]
+
+    def _is_backlog(self, item: Item, state: FeedState, now: datetime, bootstrap: bool) -> bool:
+        """Old news must not flood a digest: items over 48 hours old, and (after the first
+        poll ever) everything a newly added feed published before it was added."""
+        if item.published < now - BACKLOG_AGE:
+            return True
+        first_poll_of_feed = state.last_success is None
+        return (
+            not bootstrap
+            and first_poll_of_feed
+            and state.added_at is not None
+            and item.published < state.added_at
+        )
+
+    def _store(
+        self,
+        state: FeedState,
+        result: FetchResult,
+        prepared: _Prepared,
+        now: datetime,
+        bootstrap: bool,
+        report: PollReport,
+    ) -> None:
+        rows = []
+        story_inputs: list[StoryItem] = []
+        by_id: dict[str, tuple[Item, Verdict, bool]] = {}
+        for item, verdict in zip(prepared.items, prepared.verdicts, strict=True):
+            backlog = self._is_backlog(item, state, now, bootstrap)
+            row = item_row(item)
+            row.update(
+                relevant=int(verdict.relevant),
+                score=verdict.score,
+                category=verdict.category,
+                stage=verdict.stage,
+                backlog=int(backlog),
+            )
+            rows.append(row)
+            if verdict.relevant:
+                by_id[item.id] = (item, verdict, backlog)
+                story_inputs.append(story_item(item, verdict.category))
+        decisions = group_items(self.grouper, story_inputs)
+        writes = [
+            StoryWrite(
+                item_id=item_id,
+                story_id=story_id,
+                new=new,
+                title=by_id[item_id][0].title,
+                url=by_id[item_id][0].url,
+                summary=by_id[item_id][0].summary,
+                category=by_id[item_id][1].category,
+                lang=by_id[item_id][0].lang,
+                published=by_id[item_id][0].published,
+                backlog=by_id[item_id][2],
+            )
+            for item_id, story_id, new in decisions
+        ]
+        try:
+            inserted = self.store.store_feed_result(
+                state.url,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=result.body_hash,
+                items=rows,
+                stories=writes,
+            )
+        except Exception:
+            self.grouper.forget(by_id)
+            raise
+        stored = set(inserted)
+        self.grouper.forget(i for i in by_id if i not in stored)
+        report.new_items += len(inserted)
+        report.relevant += sum(1 for i in inserted if i in by_id)
+
+    def _fail(
+        self, state: FeedState, error: str, retry_after: float | None, report: PollReport
+    ) -> None:
+        report.errors += 1
+        report.failures.append((state.url, error))
+        failures = state.consecutive_failures + 1
+        until = backoff_until(failures, self.settings.poll_interval, retry_after)
+        self.store.record_feed_failure(state.url, error, until)
+        log.warning("feed %s failed (%d in a row): %s", state.url, failures, error)
+
+
+def story_item(item: Item, category: str | None) -> StoryItem:
+    return StoryItem(
+        id=item.id,
+        title=item.title,
+        summary=item.summary,
+        lang=item.lang,
+        published=item.published,
+        category=category,
+        canonical_url=item.canonical_url,
+        guid=item.guid,
+        feed_url=item.feed_url,
+    )

@@ -1,0 +1,445 @@
+"""The SQLite store (sqlite-utils). Every write that belongs together is one transaction."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.models import FeedHealth, HealthSummary, Story, StorySource, SubscriptionInfo
+from bot.store.migrations import migrations
+from bot.timeutil import from_iso, to_iso, utcnow
+
+DEFAULT_DB = Path("storage") / "monitor.db"
+
+
+@dataclass(slots=True)
+class FeedState:
+    url: str
+    name: str
+    enabled: bool
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    consecutive_failures: int
+    next_attempt: datetime | None
+    last_success: datetime | None
+    added_at: datetime | None
+
+
+@dataclass(slots=True)
+class StoryWrite:
+    """A story change decided by the grouper, applied inside the feed's transaction."""
+
+    item_id: str
+    story_id: int
+    new: bool  # True: this item starts the story (the grouper allocated the id)
+    title: str
+    url: str
+    summary: str
+    category: str | None
+    lang: str
+    published: datetime
+    backlog: bool
+
+
+class Store:
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else DEFAULT_DB
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self.db = Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.execute("PRAGMA temp_store=MEMORY")
+        migrations.apply(self.db)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        with self.db.atomic():
+            yield self.db
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return list(self.db.query(sql, list(params)))
+
+    def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = self.db.execute(sql, list(params)).fetchone()
+        return row[0] if row else None
+
+    # ---------------------------------------------------------------- feeds
+    def sync_feeds(self, entries: Iterable[tuple[str, str, bool]]) -> None:
+        """Make the feeds table follow the config; fetch state of known feeds is kept."""
+        now = to_iso(utcnow())
+        wanted = {url: (name, enabled) for url, name, enabled in entries}
+        with self.transaction():
+            known = {row["url"] for row in self.db.query("SELECT url FROM feeds")}
+            for url, (name, enabled) in wanted.items():
+                if url in known:
+                    self.db.execute(
+                        "UPDATE feeds SET name = ?, enabled = ? WHERE url = ?",
+                        [name, int(enabled), url],
+                    )
+                else:
+                    self.db["feeds"].insert(
+                        {"url": url, "name": name, "enabled": int(enabled), "added_at": now}
+                    )
+            for url in known - wanted.keys():
+                # Removed from the config: stop polling but keep its items searchable.
+                self.db.execute("UPDATE feeds SET enabled = 0 WHERE url = ?", [url])
+
+    def feed_states(self, enabled_only: bool = True) -> list[FeedState]:
+        sql = "SELECT * FROM feeds" + (" WHERE enabled = 1" if enabled_only else "")
+        return [_feed_state(row) for row in self.db.query(sql)]
+
+    def feed_state(self, url: str) -> FeedState | None:
+        rows = self.query("SELECT * FROM feeds WHERE url = ?", [url])
+        return _feed_state(rows[0]) if rows else None
+
+    def record_feed_failure(self, url: str, error: str, next_attempt: datetime) -> None:
+        now = to_iso(utcnow())
+        self.db.execute(
+            "UPDATE feeds SET last_attempt = ?, last_error = ?, "
+            "consecutive_failures = consecutive_failures + 1, next_attempt = ? WHERE url = ?",
+            [now, error[:500], to_iso(next_attempt), url],
+        )
+
+    def record_feed_unchanged(self, url: str, next_attempt: datetime | None = None) -> None:
+        now = to_iso(utcnow())
+        self.db.execute(
+            "UPDATE feeds SET last_attempt = ?, last_success = ?, last_error = NULL, "
+            "consecutive_failures = 0, next_attempt = ? WHERE url = ?",
+            [now, now, to_iso(next_attempt) if next_attempt else None, url],
+        )
+
+    def store_feed_result(
+        self,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+        items: list[dict[str, Any]],
+        stories: list[StoryWrite],
+        next_attempt: datetime | None = None,
+    ) -> list[str]:
+        """Store a feed's new items, their stories and its new fetch state in one transaction.
+
+        The validators (ETag, Last-Modified, body hash) are written in the same transaction
+        as the items, so a crash before commit means the next poll fetches the feed again.
+        Returns the ids of the items that were really new.
+        """
+        now = to_iso(utcnow())
+        inserted: list[str] = []
+        with self.transaction():
+            for row in items:
+                cursor = self.db.execute(
+                    "INSERT OR IGNORE INTO items (id, feed_url, guid, url, canonical_url, title, "
+                    "summary, lang, published, published_known, fetched, relevant, score, "
+                    "category, stage, backlog) VALUES "
+                    "(:id, :feed_url, :guid, :url, :canonical_url, :title, :summary, :lang, "
+                    ":published, :published_known, :fetched, :relevant, :score, :category, "
+                    ":stage, :backlog)",
+                    row,
+                )
+                if cursor.rowcount:
+                    inserted.append(row["id"])
+            kept = set(inserted)
+            for write in stories:
+                if write.item_id in kept:
+                    self._apply_story_write(write)
+            self.db.execute(
+                "UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?, last_attempt = ?, "
+                "last_success = ?, last_error = NULL, consecutive_failures = 0, "
+                "next_attempt = ?, items = items + ? WHERE url = ?",
+                [
+                    etag,
+                    last_modified,
+                    body_hash,
+                    now,
+                    now,
+                    to_iso(next_attempt) if next_attempt else None,
+                    len(inserted),
+                    url,
+                ],
+            )
+        return inserted
+
+    def _apply_story_write(self, write: StoryWrite) -> int:
+        published = to_iso(write.published)
+        relevant_at = None if write.backlog else to_iso(utcnow())
+        story_id = write.story_id
+        if write.new:
+            self.db["stories"].insert(
+                {
+                    "id": story_id,
+                    "title": write.title,
+                    "url": write.url,
+                    "summary": write.summary,
+                    "category": write.category,
+                    "item_id": write.item_id,
+                    "lang": write.lang,
+                    "first_seen": published,
+                    "last_seen": published,
+                    "relevant_at": relevant_at,
+                    "source_count": 1,
+                    "languages": json.dumps([write.lang]),
+                    "updated_at": to_iso(utcnow()),
+                }
+            )
+        else:
+            row = self.db.execute(
+                "SELECT languages, first_seen, relevant_at FROM stories WHERE id = ?", [story_id]
+            ).fetchone()
+            languages = json.loads(row[0] or "[]")
+            if write.lang not in languages:
+                languages.append(write.lang)
+            self.db.execute(
+                "UPDATE stories SET source_count = source_count + 1, languages = ?, "
+                "first_seen = MIN(first_seen, ?), last_seen = MAX(last_seen, ?), "
+                "relevant_at = COALESCE(relevant_at, ?), updated_at = ? WHERE id = ?",
+                [
+                    json.dumps(languages),
+                    published,
+                    published,
+                    relevant_at,
+                    to_iso(utcnow()),
+                    story_id,
+                ],
+            )
+            # The earliest original represents the story.
+            if published < row[1]:
+                self.db.execute(
+                    "UPDATE stories SET title = ?, url = ?, summary = ?, item_id = ?, lang = ? "
+                    "WHERE id = ?",
+                    [write.title, write.url, write.summary, write.item_id, write.lang, story_id],
+                )
+        self.db.execute("UPDATE items SET story_id = ? WHERE id = ?", [story_id, write.item_id])
+        return int(story_id)
+
+    def apply_story_writes(self, writes: list[StoryWrite]) -> None:
+        with self.transaction():
+            for write in writes:
+                self._apply_story_write(write)
+
+    def existing_item_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self.db.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk)
+            )
+        return found
+
+    def existing_guids(self, feed_url: str, guids: list[str]) -> set[str]:
+        guids = [g for g in guids if g]
+        found: set[str] = set()
+        for start in range(0, len(guids), 500):
+            chunk = guids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT guid FROM items WHERE feed_url = ? AND guid IN ({marks})",
+                    [feed_url, *chunk],
+                )
+            )
+        return found
+
+    def existing_canonical(self, urls: list[str]) -> set[str]:
+        urls = [u for u in urls if u]
+        found: set[str] = set()
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT canonical_url FROM items WHERE canonical_url IN ({marks})", chunk
+                )
+            )
+        return found
+
+    # ---------------------------------------------------------------- polls
+    def start_poll(self, feeds: int) -> int:
+        return int(self.db["polls"].insert({"started": to_iso(utcnow()), "feeds": feeds}).last_pk)
+
+    def finish_poll(self, poll_id: int, counts: dict[str, int]) -> None:
+        self.db["polls"].update(poll_id, {"finished": to_iso(utcnow()), **counts})
+
+    def last_poll(self) -> datetime | None:
+        return from_iso(self.scalar("SELECT MAX(finished) FROM polls"))
+
+    # -------------------------------------------------------------- stories
+    def story_rows(self, where: str, params: list[Any], order: str, limit: int) -> list[Story]:
+        rows = self.query(
+            f"SELECT * FROM stories WHERE {where} ORDER BY {order} LIMIT ?", [*params, limit]
+        )
+        return self.hydrate_stories(rows)
+
+    def hydrate_stories(self, rows: list[dict[str, Any]], with_sources: bool = True) -> list[Story]:
+        stories = [_story(row) for row in rows]
+        if with_sources and stories:
+            by_id = {s.id: s for s in stories}
+            marks = ",".join("?" * len(by_id))
+            for row in self.db.query(
+                "SELECT items.id, items.title, items.url, items.lang, items.published, "
+                "feeds.name AS feed_name, items.story_id FROM items "
+                "LEFT JOIN feeds ON feeds.url = items.feed_url "
+                f"WHERE items.story_id IN ({marks}) ORDER BY items.published",
+                list(by_id),
+            ):
+                by_id[row["story_id"]].sources.append(
+                    StorySource(
+                        item_id=row["id"],
+                        title=row["title"],
+                        url=row["url"],
+                        feed_name=row["feed_name"] or "",
+                        outlet=_outlet(row["url"]),
+                        lang=row["lang"],
+                        published=from_iso(row["published"]) or utcnow(),
+                    )
+                )
+        return stories
+
+    def story(self, story_id: int) -> Story | None:
+        rows = self.query("SELECT * FROM stories WHERE id = ?", [story_id])
+        found = self.hydrate_stories(rows)
+        return found[0] if found else None
+
+    def latest_story_in(self, category: str) -> Story | None:
+        rows = self.query(
+            "SELECT * FROM stories WHERE category = ? ORDER BY first_seen DESC LIMIT 1", [category]
+        )
+        found = self.hydrate_stories(rows, with_sources=False)
+        return found[0] if found else None
+
+    # ------------------------------------------------------------ health
+    def feed_health(self, limit: int | None = None, worst_first: bool = False) -> list[FeedHealth]:
+        order = (
+            "ORDER BY enabled DESC, consecutive_failures DESC, last_success IS NULL DESC, name"
+            if worst_first
+            else "ORDER BY name, url"
+        )
+        sql = f"SELECT * FROM feeds {order}" + (f" LIMIT {int(limit)}" if limit else "")
+        return [_feed_health(row) for row in self.db.query(sql)]
+
+    def health_summary(self, worst: int = 5) -> HealthSummary:
+        row = self.db.execute(
+            "SELECT COUNT(*), SUM(enabled), "
+            "SUM(enabled AND consecutive_failures = 0 AND last_success IS NOT NULL), "
+            "SUM(enabled AND consecutive_failures > 0), "
+            "SUM(enabled AND last_success IS NULL AND consecutive_failures = 0) FROM feeds"
+        ).fetchone()
+        failing = [
+            _feed_health(r)
+            for r in self.db.query(
+                "SELECT * FROM feeds WHERE enabled = 1 AND consecutive_failures > 0 "
+                "ORDER BY consecutive_failures DESC, name LIMIT ?",
+                [worst],
+            )
+        ]
+        return HealthSummary(
+            total=row[0] or 0,
+            enabled=row[1] or 0,
+            healthy=row[2] or 0,
+            failing=row[3] or 0,
+            never_polled=row[4] or 0,
+            worst=failing,
+        )
+
+    # ------------------------------------------------------- subscriptions
+    def subscriptions(self) -> list[SubscriptionInfo]:
+        return [
+            _subscription(row)
+            for row in self.db.query("SELECT * FROM subscriptions ORDER BY platform, channel")
+        ]
+
+    def audit(self, platform: str, user_id: str, action: str, detail: str) -> None:
+        self.db["audit"].insert(
+            {
+                "at": to_iso(utcnow()),
+                "platform": platform,
+                "user_id": user_id,
+                "action": action,
+                "detail": detail,
+            }
+        )
+
+
+def _outlet(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url or "").hostname or ""
+    return host.removeprefix("www.")
+
+
+def _feed_state(row: dict[str, Any]) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        name=row["name"] or "",
+        enabled=bool(row["enabled"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_hash=row["body_hash"],
+        consecutive_failures=row["consecutive_failures"] or 0,
+        next_attempt=from_iso(row["next_attempt"]),
+        last_success=from_iso(row["last_success"]),
+        added_at=from_iso(row["added_at"]),
+    )
+
+
+def _feed_health(row: dict[str, Any]) -> FeedHealth:
+    return FeedHealth(
+        url=row["url"],
+        name=row["name"] or row["url"],
+        enabled=bool(row["enabled"]),
+        last_success=from_iso(row["last_success"]),
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"] or 0,
+        next_attempt=from_iso(row["next_attempt"]),
+        items=row["items"] or 0,
+    )
+
+
+def _story(row: dict[str, Any]) -> Story:
+    first = from_iso(row["first_seen"]) or utcnow()
+    return Story(
+        id=row["id"],
+        title=row["title"] or "",
+        url=row["url"] or "",
+        summary=row["summary"] or "",
+        category=row["category"],
+        first_seen=first,
+        last_seen=from_iso(row["last_seen"]) or first,
+        item_id=row["item_id"],
+        languages=json.loads(row["languages"] or "[]"),
+        source_count=row["source_count"] or 1,
+    )
+
+
+def _subscription(row: dict[str, Any]) -> SubscriptionInfo:
+    return SubscriptionInfo(
+        platform=row["platform"],
+        channel=row["channel"],
+        time=row["time"],
+        timezone=row["timezone"],
+        categories=json.loads(row["categories"] or "[]"),
+        last_error=row["last_error"],
+        last_posted=from_iso(row["last_posted"]),
+        schedule=row["schedule"] or "daily",
+        quiet=row["quiet"] or "line",
+    )
