@@ -29,7 +29,10 @@ def test_tracking_parameters_fragments_www_and_slashes_do_not_matter() -> None:
 
 
 def test_html_becomes_clean_text() -> None:
-    html = "<p>The <strong>Supreme Court</strong> upheld the law&nbsp;&amp; TikTok&#8217;s appeal failed.</p><script>x()</script>"
+    html = (
+        "<p>The <strong>Supreme Court</strong> upheld the law&nbsp;&amp; TikTok&#8217;s "
+        "appeal failed.</p><script>x()</script>"
+    )
     assert html_to_text(html) == "The Supreme Court upheld the law & TikTok’s appeal failed."
     assert (
         clean_summary("Ruling today. The post TikTok loses appeared first on Wire.")
