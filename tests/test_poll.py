@@ -1,0 +1,151 @@
+"""The poll cycle against real local feed servers: what ends up stored and what the admin sees."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from pathlib import Path
+
+from bot.services.monitor import Monitor
+from bot.timeutil import utcnow
+from tests.conftest import write_config
+from tests.feed_server import FeedServer, rfc822, rss
+
+WORDS = (
+    "senate house court judge oracle montana governor appeal ruling deadline extension "
+    "investors venture algorithm servers parliament ministry canada india nepal albania "
+    "lawsuit injunction hearing testimony creators advertisers campaign license approval "
+    "treasury commerce attorney general warrant subpoena statute amendment clause review "
+    "panel vote delay order decree filing brief motion remedy penalty fine audit inquiry"
+).split()
+
+
+def ban_items(prefix: str, n: int, hours_ago: float = 2) -> list[dict[str, str]]:
+    """Distinct ban items: each shares little text with the others, so none are grouped."""
+    rng = random.Random(prefix)
+    when = rfc822(utcnow() - timedelta(hours=hours_ago))
+    items = []
+    for i in range(n):
+        words = " ".join(rng.sample(WORDS, 9))
+        items.append(
+            {
+                "title": f"TikTok ban: {prefix} {words}",
+                "link": f"https://{prefix}.example/news/{i}?utm_source=rss",
+                "guid": f"{prefix}-{i}",
+                "description": f"&lt;p&gt;{' '.join(rng.sample(WORDS, 12))} ({prefix}).&lt;/p&gt;",
+                "pubDate": when,
+            }
+        )
+    return items
+
+
+def open_monitor(tmp_path: Path, feeds: list[tuple[str, str]]) -> Monitor:
+    config = write_config(tmp_path / "feeds.yaml", feeds=feeds)
+    return Monitor.open(config, tmp_path / "monitor.db")
+
+
+async def test_polling_twice_stores_nothing_twice(feed_server: FeedServer, tmp_path: Path) -> None:
+    url = feed_server.add("a.xml", body=rss(ban_items("alpha", 4)))
+    monitor = open_monitor(tmp_path, [(url, "Alpha")])
+    try:
+        first = await monitor.poll()
+        second = await monitor.poll(force=True)
+        count = monitor.store.scalar("SELECT COUNT(*) FROM items")
+    finally:
+        monitor.close()
+    assert first.new_items == 4 and first.fetched == 1
+    assert second.new_items == 0 and second.not_modified == 1
+    assert count == 4
+
+
+async def test_broken_feeds_are_recorded_and_never_stop_the_cycle(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    good = feed_server.add("good.xml", body=rss(ban_items("good", 2)))
+    html = feed_server.add(
+        "page.html", body=b"<!doctype html><html><body>Hi</body></html>", content_type="text/html"
+    )
+    slow = feed_server.add("slow.xml", body=rss(ban_items("slow", 1)), delay=6)
+    large = feed_server.add("large.xml", body=b"<rss>" + b"x" * 300_000 + b"</rss>")
+    missing = feed_server.url("missing.xml")
+    broken = feed_server.add("broken.xml", body=b"<rss><channel><item><title>x")
+    feeds = [
+        (good, "Good"),
+        (html, "Page"),
+        (slow, "Slow"),
+        (large, "Large"),
+        (missing, "Missing"),
+        (broken, "Broken"),
+    ]
+    monitor = open_monitor(tmp_path, feeds)
+    try:
+        report = await monitor.poll()
+        health = {f.name: f for f in monitor.store.feed_health()}
+        status = monitor.status()
+    finally:
+        monitor.close()
+    assert report.new_items >= 2
+    errors = {name: health[name].last_error or "" for name in health}
+    assert "HTML page" in errors["Page"]
+    assert "timed out" in errors["Slow"]
+    assert "too large" in errors["Large"]
+    assert "HTTP 404" in errors["Missing"]
+    assert health["Good"].last_error is None and health["Good"].items == 2
+    assert status.feeds.failing >= 4
+    assert health["Missing"].next_attempt is not None and health["Missing"].next_attempt > utcnow()
+
+
+async def test_failing_feed_backs_off(feed_server: FeedServer, tmp_path: Path) -> None:
+    url = feed_server.add("busy.xml", status=503, headers={"Retry-After": "3600"})
+    monitor = open_monitor(tmp_path, [(url, "Busy")])
+    try:
+        await monitor.poll()
+        again = await monitor.poll()  # not forced: the feed is backing off
+    finally:
+        monitor.close()
+    assert again.skipped == 1
+    assert feed_server.routes["busy.xml"].hits == 1
+
+
+async def test_server_ignoring_conditional_get_is_not_reparsed(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    url = feed_server.add("stubborn.xml", body=rss(ban_items("stub", 3)), conditional=False)
+    monitor = open_monitor(tmp_path, [(url, "Stubborn")])
+    try:
+        await monitor.poll()
+        same = await monitor.poll(force=True)
+        feed_server.routes["stubborn.xml"].body = rss(ban_items("stub", 4))
+        changed = await monitor.poll(force=True)
+        count = monitor.store.scalar("SELECT COUNT(*) FROM items")
+    finally:
+        monitor.close()
+    assert feed_server.routes["stubborn.xml"].hits == 3
+    assert same.unchanged == 1 and same.fetched == 0 and same.bytes_parsed == 0
+    assert changed.fetched == 1 and changed.new_items == 1
+    assert count == 4
+
+
+async def test_new_feed_backlog_never_reaches_a_digest(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    first = feed_server.add("first.xml", body=rss(ban_items("first", 2)))
+    monitor = open_monitor(tmp_path, [(first, "First")])
+    try:
+        await monitor.poll()
+        old = feed_server.add("old.xml", body=rss(ban_items("old", 50, hours_ago=72)))
+        recent_backlog = feed_server.add("recent.xml", body=rss(ban_items("recent", 3, 5)))
+        write_config(
+            tmp_path / "feeds.yaml",
+            feeds=[(first, "First"), (old, "Old"), (recent_backlog, "Recent")],
+        )
+        monitor.config.reload()
+        await monitor.poll()
+        digest = monitor.digest(timedelta(hours=24))
+        found = monitor.search("old lawmakers")
+    finally:
+        monitor.close()
+    titles = " ".join(s.title for s in digest.stories)
+    assert "first" in titles
+    assert "old" not in titles and "recent" not in titles
+    assert found, "backlog stays searchable"
