@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="offline showcase: serve sample feeds locally, poll, print")
     poll = sub.add_parser("poll", help="poll the feeds once now")
     poll.add_argument("--force", action="store_true", help="ignore back-off, poll every feed")
+    poll.add_argument("--format", choices=("text", "json"), default="text")
 
     digest = sub.add_parser("digest", help="print the digest of a period")
     digest.add_argument("--since", default="24h", help="period, e.g. 24h or 7d (default 24h)")
@@ -136,9 +137,14 @@ def cmd_poll(args: argparse.Namespace) -> int:
         report = poll_with_progress(monitor, args.force)
     finally:
         monitor.close()
+    if args.format == "json":
+        emit(report)
+        return 0
     print(report.summary())
-    for url, error in report.failures:
+    for url, error in report.failures[:20]:
         print(f"  failed: {url}: {error}")
+    if len(report.failures) > 20:
+        print(f"  … and {len(report.failures) - 20} more (tiktok-monitor feeds list)")
     return 0
 
 
@@ -239,7 +245,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             config = workdir / "feeds.yaml"
             config.write_text(demo_config(server), encoding="utf-8")
-            monitor = Monitor.open(config, workdir / "demo.db")
+            # The model cache outlives the throw-away database, so a second demo starts fast.
+            models = Path(os.environ.get("TIKTOK_MONITOR_MODELS", "storage"))
+            monitor = Monitor.open(config, workdir / "demo.db", models)
             try:
                 print(f"Serving {len(server.feeds)} sample feeds on {server.base_url} …")
                 first = await monitor.poll()

@@ -36,3 +36,9 @@ def test_story_passes_in_every_language(title: str) -> None:
 )
 def test_other_news_is_stopped(title: str, summary: str) -> None:
     assert not GATE.passes(title, summary)
+
+
+def test_accents_and_case_do_not_matter() -> None:
+    assert GATE.passes("El Gobierno PROHÍBE TikTok en los móviles oficiales", "")
+    assert GATE.passes("Brasil proíbe o TikTok em celulares do governo", "")
+    assert GATE.passes("Nederland blokkeert TikTok op werktelefoons", "")

@@ -246,6 +246,7 @@ _VOCABULARY: dict[str, list[str]] = {
     "nl": [
         r"verbod",
         r"verbied",
+        r"blokke",
         r"verkoop",
         r"verkopen",
         r"koper",
@@ -269,6 +270,8 @@ _VOCABULARY: dict[str, list[str]] = {
     "pl": [
         r"zakaz",
         r"zakaza",
+        r"blokuj",
+        r"zablok",
         r"sprzeda",
         r"ustaw",
         r"senat",
@@ -283,13 +286,15 @@ _VOCABULARY: dict[str, list[str]] = {
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFC", text).casefold()
+    """Case and accents folded, so "prohíbe", "proíbe" and "PROHIBE" meet one stem."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_NAME_RE = re.compile("|".join(_NAMES), re.IGNORECASE)
+# Patterns are folded the same way as the text (their regex syntax is plain ASCII).
+_NAME_RE = re.compile("|".join(_fold(p) for p in _NAMES))
 _VOCAB_RE = re.compile(
-    r"(?<![\w])(?:" + "|".join(p for ps in _VOCABULARY.values() for p in ps) + r")",
-    re.IGNORECASE,
+    r"(?<![\w])(?:" + "|".join(_fold(p) for ps in _VOCABULARY.values() for p in ps) + r")"
 )
 
 

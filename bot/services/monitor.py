@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -24,14 +25,23 @@ from bot.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
-def load_relevance_model(store: Store, name: str) -> RelevanceModel | None:
+def model_root(store: Store) -> Path:
+    """Where trained models are cached: $TIKTOK_MONITOR_MODELS, else beside the database."""
+    env = os.environ.get("TIKTOK_MONITOR_MODELS")
+    if env:
+        return Path(env)
+    return store.path.parent if str(store.path) != ":memory:" else Path("storage")
+
+
+def load_relevance_model(
+    store: Store, name: str, root: Path | None = None
+) -> RelevanceModel | None:
     """The trained model named in feeds.yaml (filter.model); "keywords" means gate only."""
     if name == "keywords":
         return None
     from bot.relevance.classifier import load_model
 
-    storage_dir = store.path.parent if str(store.path) != ":memory:" else Path("storage")
-    return load_model(storage_dir, feedback=feedback_rows(store))
+    return load_model(root or model_root(store), feedback=feedback_rows(store))
 
 
 class Monitor:
@@ -48,10 +58,12 @@ class Monitor:
         self.feeds.sync()
 
     @classmethod
-    def open(cls, config_path: Path, db_path: Path | None = None) -> Monitor:
+    def open(
+        cls, config_path: Path, db_path: Path | None = None, models: Path | None = None
+    ) -> Monitor:
         config = ConfigFile(config_path)
         store = Store(db_path)
-        model = load_relevance_model(store, config.settings.filter.model)
+        model = load_relevance_model(store, config.settings.filter.model, models)
         return cls(config, store, model)
 
     def close(self) -> None:
