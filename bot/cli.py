@@ -9,7 +9,6 @@ import logging
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
@@ -101,14 +100,6 @@ def db_path(args: argparse.Namespace) -> Path | None:
 
 def open_monitor(args: argparse.Namespace) -> Monitor:
     return Monitor.open(config_path(args), db_path(args))
-
-
-def _lines(path: Path | None) -> Iterator[str]:
-    if path is None:
-        yield from sys.stdin
-    else:
-        with path.open(encoding="utf-8") as handle:
-            yield from handle
 
 
 def emit(data: object, out: TextIO = sys.stdout) -> None:
