@@ -18,7 +18,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.commands import CommandRouter
 from bot.models import SubscriptionInfo
 from bot.scheduling import build_scheduler, last_fire_before, schedule_digests, schedule_poll
-from bot.services.delivery import DigestDelivery
+from bot.services.delivery import DeliveryResult, DigestDelivery
 from bot.services.monitor import Monitor
 from bot.timeutil import from_iso, utcnow
 
@@ -46,20 +46,24 @@ def is_due(covered_until: str | None, sub: SubscriptionInfo, now: datetime) -> b
     return covered is None or covered < last
 
 
-async def catch_up(monitor: Monitor, delivery: DigestDelivery, now: datetime) -> None:
+async def catch_up(delivery: DigestDelivery, now: datetime) -> list[DeliveryResult]:
     """Runs missed while the bot was down are delivered once, coalesced up to now."""
-    for sub in monitor.store.subscriptions():
-        covered = monitor.store.scalar(
+    store = delivery.store
+    results = []
+    for sub in store.subscriptions():
+        covered = store.scalar(
             "SELECT covered_until FROM subscriptions WHERE platform = ? AND channel = ?",
             [sub.platform, sub.channel],
         )
-        pending = monitor.store.scalar(
+        pending = store.scalar(
             "SELECT COUNT(*) FROM digests WHERE platform = ? AND channel = ? AND state='pending'",
             [sub.platform, sub.channel],
         )
         if (pending or is_due(covered, sub, now)) and sub.platform in delivery.adapters:
             result = await delivery.deliver(sub, now)
             log.info("catch-up digest %s %s: %s", sub.platform, sub.channel, result.state)
+            results.append(result)
+    return results
 
 
 async def run_bot(
@@ -102,7 +106,7 @@ async def run_bot(
     if console is not None and sys.stdin.isatty():
         tasks.append(asyncio.create_task(console.serve()))
     try:
-        await catch_up(monitor, delivery, utcnow())
+        await catch_up(delivery, utcnow())
         await stop.wait()
     finally:
         log.info("shutting down")

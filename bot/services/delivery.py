@@ -236,6 +236,12 @@ class DigestDelivery:
                     "UPDATE digests SET state = 'failed', error = ? WHERE id = ?",
                     [message, run["id"]],
                 )
+                # Pin the start, so the next digest covers this failed period too.
+                db.execute(
+                    "UPDATE subscriptions SET covered_until = COALESCE(covered_until, ?) "
+                    "WHERE platform = ? AND channel = ?",
+                    [run["period_start"], sub.platform, sub.channel],
+                )
             else:
                 db.execute("UPDATE digests SET error = ? WHERE id = ?", [message, run["id"]])
             db.execute(

@@ -79,7 +79,9 @@ class Monitor:
         self, period: timedelta = timedelta(hours=24), now: datetime | None = None
     ) -> Digest:
         now = now or utcnow()
-        return build_digest(self.store, since=now - period, until=now, now=now)
+        # Periods are half-open; an ad-hoc digest includes what arrived this very second.
+        until = now + timedelta(seconds=1)
+        return build_digest(self.store, since=now - period, until=until, now=now)
 
     def status(self, now: datetime | None = None) -> Status:
         return build_status(self.store, now=now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -118,7 +119,19 @@ class Poller:
         async with Fetcher(network) as fetcher:
             await asyncio.gather(*(one(state) for state in states))
         self.store.finish_poll(poll_id, report.counts())
+        self._apply_retention()
         return report
+
+    def _apply_retention(self) -> None:
+        # Housekeeping: the cycle's items are already committed, so a failure here (say a
+        # lock held too long) is logged and retried next cycle rather than failing the poll.
+        try:
+            cleared = self.store.apply_retention(self.settings.storage.retention_days)
+        except sqlite3.Error:
+            log.exception("retention failed; will retry after the next poll")
+            return
+        if cleared:
+            log.info("retention: cleared the summaries of %d old irrelevant items", cleared)
 
     async def _poll_feed(
         self,
