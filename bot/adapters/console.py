@@ -30,7 +30,8 @@ def _category(story: Story) -> str:
 
 
 def _sources_note(story: Story) -> str:
-    note = f" · +{story.extra_sources} sources" if story.extra_sources else ""
+    extra = story.extra_sources
+    note = f" · +{extra} source{'s' if extra > 1 else ''}" if extra else ""
     other = [lang for lang in story.languages if lang != "en"]
     if len(story.languages) > 1 or other:
         note += f" · seen in {', '.join(story.languages)}"
@@ -175,8 +176,6 @@ class ConsoleAdapter:
         self.write(render_digest(digest))
 
     async def serve(self) -> None:
-        if not self._stdin.isatty() and self._stdin is sys.stdin and sys.stdin.closed:
-            return
         self.write("Type /tiktok help for commands; Ctrl-D to leave the prompt.\n")
         loop = asyncio.get_running_loop()
         while True:
