@@ -194,8 +194,7 @@ def storage_scale(db: Database) -> None:
     # rows not cleared yet, so the UPDATE reads just what aged out since the last cycle
     # instead of walking every old item in idx_items_fetched.
     db.execute(
-        "CREATE INDEX idx_items_retention ON items(fetched) "
-        "WHERE relevant = 0 AND summary != ''"
+        "CREATE INDEX idx_items_retention ON items(fetched) WHERE relevant = 0 AND summary != ''"
     )
     # The story index rebuild at start reads the newest grouped items (MAX(published), then a
     # window): without this it scans every grouped item.
