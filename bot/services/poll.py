@@ -89,6 +89,7 @@ class Poller:
         # without many threads fighting over the GIL.
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parse")
         self._lock = asyncio.Lock()
+        self._unchanged: list[str] = []
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -116,8 +117,12 @@ class Poller:
             if progress:
                 progress(done, len(states))
 
-        async with Fetcher(network) as fetcher:
-            await asyncio.gather(*(one(state) for state in states))
+        self._unchanged = []
+        try:
+            async with Fetcher(network) as fetcher:
+                await asyncio.gather(*(one(state) for state in states))
+        finally:
+            self.store.record_feeds_unchanged(self._unchanged)
         self.store.finish_poll(poll_id, report.counts())
         self._apply_retention()
         return report
@@ -153,12 +158,12 @@ class Poller:
         report.bytes_downloaded += len(result.body)
         if result.not_modified:
             report.not_modified += 1
-            self.store.record_feed_unchanged(state.url)
+            self._unchanged.append(state.url)
             return
         if result.body_hash and result.body_hash == state.body_hash:
             # The server ignores conditional headers but the bytes are the same: no parse.
             report.unchanged += 1
-            self.store.record_feed_unchanged(state.url)
+            self._unchanged.append(state.url)
             return
         report.fetched += 1
         report.bytes_parsed += len(result.body)
