@@ -287,6 +287,8 @@ _VOCABULARY: dict[str, list[str]] = {
 
 def _fold(text: str) -> str:
     """Case and accents folded, so "prohíbe", "proíbe" and "PROHIBE" meet one stem."""
+    if text.isascii():  # most feed text: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
