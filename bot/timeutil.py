@@ -20,7 +20,9 @@ def to_iso(moment: datetime) -> str:
 def from_iso(text: str | None) -> datetime | None:
     if not text:
         return None
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    # fromisoformat (which reads the trailing Z since 3.11) is several times faster than
+    # strptime, and a 7-day digest parses thousands of these.
+    return datetime.fromisoformat(text)
 
 
 def humanize_age(moment: datetime, now: datetime) -> str:
