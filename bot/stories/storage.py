@@ -1,0 +1,68 @@
+"""Store queries for the grouper: rebuilding its index from the database at start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.config import StoriesSettings
+from bot.stories.features import compute
+from bot.stories.index import Entry
+from bot.timeutil import from_iso, to_iso
+
+if TYPE_CHECKING:
+    from bot.store.db import Store
+    from bot.stories.grouper import StoryGrouper
+
+
+def next_story_id(store: Store) -> int:
+    top = store.scalar("SELECT MAX(id) FROM stories")
+    items_top = store.scalar("SELECT MAX(story_id) FROM items WHERE story_id IS NOT NULL")
+    return max(int(top or 0), int(items_top or 0)) + 1
+
+
+def rebuild(cls: type[StoryGrouper], store: Store, settings: StoriesSettings) -> StoryGrouper:
+    """Exact identities (URL, feed+GUID) for every grouped item; text features only for items
+    the live index would still hold (two windows behind the newest), so start-up time depends
+    on the recent volume, not on the size of the archive."""
+    grouper = cls(settings, next_story_id=next_story_id(store))
+    index = grouper.index
+    for item_id, url, feed_url, guid, story in store.db.execute(
+        "SELECT id, canonical_url, feed_url, guid, story_id FROM items WHERE story_id IS NOT NULL"
+    ):
+        index.remember(item_id, int(story), url or "", (feed_url, guid) if guid else None)
+    newest = from_iso(store.scalar("SELECT MAX(published) FROM items WHERE story_id IS NOT NULL"))
+    if newest is None:
+        return grouper
+    since = to_iso(newest - timedelta(seconds=index.retain))
+    # The most recent items first, as many as the live index would hold, then oldest first
+    # so that each story's first item is indexed first, as it was live.
+    rows = store.db.execute(
+        "SELECT id, title, summary, lang, published, story_id "
+        "FROM items WHERE story_id IS NOT NULL AND published >= ? "
+        "ORDER BY published DESC, id DESC LIMIT ?",
+        [since, index.capacity],
+    ).fetchall()
+    rows.reverse()
+    stories = {int(r[5]) for r in rows}
+    grouper.categories.update(_story_categories(store, stories))
+    for item_id, title, summary, lang, published, story in rows:
+        moment = from_iso(published)
+        if moment is None:
+            continue
+        features = compute(title or "", summary or "", lang or "und")
+        index.add(Entry(item_id, int(story), moment.timestamp(), features))
+    return grouper
+
+
+def _story_categories(store: Store, story_ids: set[int]) -> dict[int, str | None]:
+    found: dict[int, str | None] = {}
+    ids = sorted(story_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for story_id, category in store.db.execute(
+            f"SELECT id, category FROM stories WHERE id IN ({marks})", chunk
+        ):
+            found[int(story_id)] = category
+    return found
