@@ -45,7 +45,8 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 def render_story(story: Story, now: datetime, index: int | None = None) -> list[str]:
     lead = f"{index}. " if index is not None else "- "
-    lines = [f"{lead}{story.title}"]
+    update = "Update: " if story.is_update else ""
+    lines = [f"{lead}{update}{story.title}"]
     pad = " " * len(lead)
     lines.append(
         f"{pad}[{_category(story)}] {humanize_age(story.first_seen, now)}{_sources_note(story)}"
