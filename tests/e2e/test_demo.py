@@ -15,7 +15,11 @@ def run_demo(tmp_path: Path) -> str:
     env = {**os.environ, "TIKTOK_MONITOR_MODELS": str(tmp_path / "models")}
     result = subprocess.run(
         [sys.executable, "-m", "bot", "demo"],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
