@@ -72,6 +72,9 @@ _BOILERPLATE_TAIL = re.compile(
     re.IGNORECASE,
 )
 MAX_SUMMARY = 2000
+# The title and the summary's first sentences tell the language; n-gram counting over a whole
+# summary costs more than parsing the entry did.
+LANG_SAMPLE = 160
 FUTURE_SLACK = timedelta(hours=1)
 _LANGUAGES = [
     "en",
@@ -160,7 +163,7 @@ def _identifier() -> Any:
 def detect_language(text: str, hint: str | None = None) -> str:
     if not text.strip():
         return (hint or "und")[:2].lower() or "und"
-    lang, _ = _identifier().classify(text[:600])
+    lang, _ = _identifier().classify(text[:400])
     return str(lang)
 
 
@@ -216,7 +219,7 @@ def normalize_entry(
         url=link,
         canonical_url=canonical,
         guid=guid,
-        lang=detect_language(f"{title}. {summary}", lang_hint),
+        lang=detect_language(f"{title}. {summary[:LANG_SAMPLE]}", lang_hint),
         published=published,
         fetched=fetched,
         feed_name=feed_name,
