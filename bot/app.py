@@ -98,11 +98,18 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     scheduler.start()
-    tasks = [
-        asyncio.create_task(adapter.start())
-        for adapter in adapters.values()
-        if adapter is not console
-    ]
+    def adapter_ended(task: asyncio.Task[None]) -> None:
+        # A platform that cannot start (bad token, port taken) must not fail silently.
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped: %s", task.get_name(), task.exception())
+            stop.set()
+
+    tasks = []
+    for adapter in adapters.values():
+        if adapter is not console:
+            task = asyncio.create_task(adapter.start(), name=f"{adapter.platform} adapter")
+            task.add_done_callback(adapter_ended)
+            tasks.append(task)
     if console is not None and sys.stdin.isatty():
         tasks.append(asyncio.create_task(console.serve()))
     try:

@@ -173,8 +173,18 @@ class ConsoleAdapter:
         self._stdout.write(text)
         self._stdout.flush()
 
-    async def post_digest(self, channel: str, digest: Digest) -> None:
+    async def start(self) -> None:
+        await self.serve()
+
+    async def stop(self) -> None:
+        """Nothing to close: the terminal stays the terminal."""
+
+    async def post_digest(self, channel: str, digest: Digest, run_key: str) -> None:
         self.write(render_digest(digest))
+
+    async def already_posted(self, channel: str, run_key: str, since: datetime) -> bool:
+        # A terminal keeps no history to look in: after a crash the digest prints again.
+        return False
 
     async def serve(self) -> None:
         self.write("Type /tiktok help for commands; Ctrl-D to leave the prompt.\n")
