@@ -123,18 +123,6 @@ new-zealand: new zealand | nouvelle-zelande | nueva zelanda | neuseeland | nuova
     | nova zelandia | nieuw-zeeland
 south-dakota: south dakota | dakota du sud | dakota del sur | suddakota | dakota do sul
     | dakota del sud | zuid-dakota
-european-commission: european commission | eu commission | commission europeenne
-    | comision europea | europaische kommission | eu-kommission | commissione europea
-    | comissao europeia | europese commissie
-european-parliament: european parliament | eu parliament | parlement europeen
-    | parlamento europeo | europaisches parlament | europaische parlament | parlamento europeu
-    | europees parlement
-uk: united kingdom | great britain | royaume-uni | reino unido | vereinigtes konigreich
-    | vereinigte konigreich | regno unito | verenigd koninkrijk
-new-zealand: new zealand | nouvelle-zelande | nueva zelanda | neuseeland | nuova zelanda
-    | nova zelandia | nieuw-zeeland
-south-dakota: south dakota | dakota du sud | dakota del sur | suddakota | dakota do sul
-    | dakota del sud | zuid-dakota
 """.replace("\n    |", " |")
 )
 
