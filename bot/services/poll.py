@@ -107,20 +107,23 @@ class Poller:
         poll_id = self.store.start_poll(len(states))
         done = 0
         network = self.settings.network
-        semaphore = asyncio.Semaphore(network.concurrency)
+        pending = iter(states)
 
-        async def one(state: FeedState) -> None:
+        async def worker() -> None:
+            # A fixed pool of workers pulling feeds, rather than one task per feed: ten
+            # thousand parked tasks would cost memory for nothing.
             nonlocal done
-            async with semaphore:
+            for state in pending:
                 await self._poll_feed(fetcher, state, now, bootstrap, force, report)
-            done += 1
-            if progress:
-                progress(done, len(states))
+                done += 1
+                if progress:
+                    progress(done, len(states))
 
         self._unchanged = []
         try:
             async with Fetcher(network) as fetcher:
-                await asyncio.gather(*(one(state) for state in states))
+                workers = min(network.concurrency, len(states))
+                await asyncio.gather(*(worker() for _ in range(workers)))
         finally:
             self.store.record_feeds_unchanged(self._unchanged)
         self.store.finish_poll(poll_id, report.counts())
