@@ -98,6 +98,7 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     scheduler.start()
+
     def adapter_ended(task: asyncio.Task[None]) -> None:
         # A platform that cannot start (bad token, port taken) must not fail silently.
         if not task.cancelled() and task.exception() is not None:
