@@ -253,6 +253,7 @@ class DiscordAdapter:
         self._login_lock = asyncio.Lock()
         self._logged_in = False
         self._stopped = False
+        self._parts_seen: dict[str, set[int]] = {}  # run key -> parts already in the channel
 
     # ------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -379,32 +380,38 @@ class DiscordAdapter:
         channel_id = _channel_id(channel)
         await self._rest_login()
         target = self.client.get_partial_messageable(channel_id)
-        for message in render_digest(digest, run_key):
+        # Parts found by already_posted() after a crash mid-digest are not sent again.
+        present = self._parts_seen.pop(run_key, set())
+        for part, message in enumerate(render_digest(digest, run_key), 1):
+            if part in present:
+                continue
             async with _post_errors(channel_id):
                 await target.send(**self._send_kwargs(message))
 
     async def already_posted(self, channel: str, run_key: str, since: datetime) -> bool:
-        """Whether the last part of the digest tagged `run_key` is in the channel."""
+        """Whether every part of the digest tagged `run_key` is in the channel. The parts that
+        are there are remembered, so a resumed post_digest() sends only the missing ones."""
         channel_id = _channel_id(channel)
         await self._rest_login()
         target = self.client.get_partial_messageable(channel_id)
         after = discord.Object(id=discord.utils.time_snowflake(since - SKEW, high=False))
         me = self.client.user.id if self.client.user else None
-        parts_seen = 0
+        present: set[int] = set()
+        total = 0
         async with _post_errors(channel_id):
             async for message in target.history(limit=HISTORY_LIMIT, after=after):
                 if me is not None and message.author.id != me:
                     continue
                 for embed in message.embeds:
                     tag = parse_footer(embed.footer.text)
-                    if tag is None or tag[0] != run_key:
-                        continue
-                    if tag[1] == tag[2]:
-                        return True
-                    parts_seen += 1
-        if parts_seen:
-            # Parts are posted in order; without the last one the digest goes out again whole.
-            log.warning("%s reached channel %s only in part; posting it again", run_key, channel)
+                    if tag is not None and tag[0] == run_key:
+                        present.add(tag[1])
+                        total = tag[2]
+        if total and present >= set(range(1, total + 1)):
+            return True
+        if present:
+            log.warning("%s reached channel %s only in part; sending the rest", run_key, channel)
+            self._parts_seen[run_key] = present
         return False
 
     async def _rest_login(self) -> None:

@@ -72,9 +72,8 @@ class DigestDelivery:
         if resumed and await self._already_posted(adapter, sub, key, created):
             self._mark_posted(run, sub, posted=True)
             return DeliveryResult(sub.platform, sub.channel, "posted", 0, "recovered")
-        if resumed and to_iso(fire_time) > run["period_end"]:
-            # Never posted and more is due now: widen the run so the catch-up is one digest.
-            run = self._widen(run, sub, fire_time)
+        # A resumed run is posted exactly as recorded (same stories, same parts), so a platform
+        # that kept some of its parts is sent only the rest; later news gets the next run.
         digest = self._digest_for(run, sub)
         if not digest.stories and sub.quiet == "skip":
             self._mark_posted(run, sub, posted=False)
@@ -93,16 +92,6 @@ class DigestDelivery:
             return await adapter.already_posted(sub.channel, key, since)
         except PostError:
             return False
-
-    def _widen(self, run: dict[str, Any], sub: SubscriptionInfo, end: datetime) -> dict[str, Any]:
-        start = from_iso(run["period_start"]) or end
-        snapshot = self._plan(sub, start, end)
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE digests SET period_end = ?, story_ids = ? WHERE id = ?",
-                [to_iso(end), json.dumps(snapshot), run["id"]],
-            )
-        return {**run, "period_end": to_iso(end), "story_ids": json.dumps(snapshot)}
 
     # ----------------------------------------------------------------- runs
     def _pending_run(self, sub: SubscriptionInfo) -> dict[str, Any] | None:
