@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from bot.relevance.classifier import (
     to_runtime,
 )
 from bot.relevance.dataset import (
+    corpus_fingerprint,
     feedback_examples,
     load_corpus,
     load_dataset,
@@ -339,6 +341,52 @@ def test_split_keeps_every_event_on_one_side() -> None:
     for example in dataset.test:
         if example.spun:
             assert example.id.removesuffix("~spun") in test_ids
+
+
+def _corpus_line(id_: str, day: str, event: str, label: str | None = "courts") -> str:
+    return json.dumps(
+        {
+            "id": id_,
+            "title": f"TikTok ruling {id_}",
+            "summary": "A court ruled on the TikTok law.",
+            "lang": "en",
+            "label": label,
+            "kind": "positive" if label else "hard_negative",
+            "neg_type": None if label else "product",
+            "date": day,
+            "event": event,
+        }
+    )
+
+
+def test_supplement_is_training_only_and_never_moves_the_split(tmp_path: Path) -> None:
+    # 40 original events, a month apart: some land in the held-out split by their hash.
+    lines = [
+        _corpus_line(f"o{i}", f"20{20 + i // 12}-{i % 12 + 1:02d}-10", f"ev-{i}") for i in range(40)
+    ]
+    (tmp_path / "main.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    before = load_dataset(tmp_path)
+    fingerprint = corpus_fingerprint(tmp_path)
+    held_out = [e for e in before.test if not e.spun]
+    assert held_out and before.train
+    day = held_out[0].date
+    assert day is not None
+    near = (date.fromisoformat(day) + timedelta(days=2)).isoformat()
+    (tmp_path / "supplement").mkdir()
+    supplement = [
+        _corpus_line("s-far", "2019-01-15", "far-event"),  # no original within three days
+        _corpus_line("s-near", near, "renamed-event"),  # two days from a held-out event
+        _corpus_line("s-same-key", "2019-06-01", held_out[0].event),
+        json.dumps({**json.loads(_corpus_line("s-undated", "", "x")), "date": None}),
+    ]
+    (tmp_path / "supplement" / "more.jsonl").write_text("\n".join(supplement), encoding="utf-8")
+    after = load_dataset(tmp_path)
+    assert {e.id for e in after.test} == {e.id for e in before.test}
+    assert {e.id for e in before.train} < {e.id for e in after.train}
+    added = {e.id for e in after.train} - {e.id for e in before.train}
+    assert added <= {"s-far", "s-far~spun"} and "s-far" in added
+    assert after.excluded == ["s-near", "s-same-key", "s-undated"]
+    assert corpus_fingerprint(tmp_path) != fingerprint  # a new model is trained
 
 
 def test_broken_corpus_lines_are_skipped_and_reported(tmp_path: Path) -> None:
