@@ -64,12 +64,24 @@ _TRACKING_KEYS = frozenset(
         "xtor",
     }
 )
-_SPACE = re.compile(r"\s+")
 _MARKUP = re.compile(r"<[a-zA-Z/!]")
 _BOILERPLATE_TAIL = re.compile(
     r"(The post .{0,300}? appeared first on .{0,200}?\.?|Read more\.*|Continue reading.*|"
     r"Lire la suite.*|Leia mais.*|Leer más.*|Weiterlesen.*|Leggi tutto.*|\[…\]|\[\.\.\.\])\s*$",
     re.IGNORECASE,
+)
+# One literal of each alternative above, lower-cased: no marker, no match.
+_BOILERPLATE_MARKERS = (
+    "appeared first on",
+    "read more",
+    "continue reading",
+    "lire la suite",
+    "leia mais",
+    "leer más",
+    "weiterlesen",
+    "leggi tutto",
+    "[…]",
+    "[...]",
 )
 MAX_SUMMARY = 2000
 # The title and the summary's first sentences tell the language; n-gram counting over a whole
@@ -115,12 +127,17 @@ def html_to_text(value: str) -> str:
         text = tree.text(separator=" ") if tree.body is not None else value
     else:
         text = value
-    text = html.unescape(text)
-    return _SPACE.sub(" ", text).strip()
+    if "&" in text:
+        text = html.unescape(text)
+    return " ".join(text.split())  # str.split folds the same whitespace as \s, ~3x faster
 
 
 def clean_summary(value: str) -> str:
-    text = _BOILERPLATE_TAIL.sub("", html_to_text(value)).strip()
+    text = html_to_text(value)
+    lowered = text.lower()
+    # The tail pattern is tried at every position of the text: look for its words first.
+    if any(marker in lowered for marker in _BOILERPLATE_MARKERS):
+        text = _BOILERPLATE_TAIL.sub("", text).strip()
     if len(text) > MAX_SUMMARY:
         text = text[:MAX_SUMMARY].rsplit(" ", 1)[0] + "…"
     return text
@@ -167,6 +184,15 @@ def detect_language(text: str, hint: str | None = None) -> str:
     return str(lang)
 
 
+def ensure_language(item: Item) -> Item:
+    """Fill in the item's language. Detection costs about as much as normalising the rest of
+    the entry, and only items that pass the keyword gate are shown or grouped by language, so
+    the poller asks for it there rather than for every entry of every feed."""
+    if not item.lang:
+        item.lang = detect_language(f"{item.title}. {item.summary[:LANG_SAMPLE]}")
+    return item
+
+
 def entry_datetime(entry: dict[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
@@ -210,7 +236,6 @@ def normalize_entry(
     if published is None or published > fetched + FUTURE_SLACK:
         # Missing or impossible dates: first seen is the honest fallback.
         published = fetched
-    lang_hint = entry.get("language") or None
     return Item(
         id=item_id(canonical, feed_url, guid, title, summary),
         feed_url=feed_url,
@@ -219,7 +244,7 @@ def normalize_entry(
         url=link,
         canonical_url=canonical,
         guid=guid,
-        lang=detect_language(f"{title}. {summary[:LANG_SAMPLE]}", lang_hint),
+        lang="",  # detected only for items that pass the keyword gate: see ensure_language
         published=published,
         fetched=fetched,
         feed_name=feed_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.ingest.normalize import ensure_language
 from bot.models import Caller, Item
 from bot.services.poll import story_item
 from bot.store.db import Store, StoryWrite
@@ -68,8 +69,11 @@ class FeedbackService:
 
     def _mark_relevant(self, row: dict[str, Any]) -> None:
         db = self.store.db
-        db.execute("UPDATE items SET relevant = 1, stage = 'feedback' WHERE id = ?", [row["id"]])
-        item = _item_from_row(row)
+        item = ensure_language(_item_from_row(row))  # dropped by the gate: never detected
+        db.execute(
+            "UPDATE items SET relevant = 1, stage = 'feedback', lang = ? WHERE id = ?",
+            [item.lang, row["id"]],
+        )
         story_id, new = group_items(self.grouper, [story_item(item, row["category"])])[0][1:]
         self.store.apply_story_writes(
             [

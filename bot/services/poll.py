@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.ingest.fetch import Fetcher, FetchError, FetchResult, backoff_until
-from bot.ingest.normalize import item_row, normalize_entry
+from bot.ingest.normalize import ensure_language, item_row, normalize_entry
 from bot.ingest.parse import NotAFeedError, parse_feed
 from bot.models import Item, Verdict
 from bot.relevance.filter import RelevanceFilter
@@ -185,7 +185,7 @@ class Poller:
         prepared.items = self._only_new(state.url, prepared.items)
         if prepared.items:
             prepared.verdicts = await loop.run_in_executor(
-                self._executor, self.relevance.judge, prepared.items
+                self._executor, self._judge, prepared.items
             )
         self._store(state, result, prepared, now, bootstrap, report)
 
@@ -200,6 +200,13 @@ class Poller:
             seen.add(item.id)
             items.append(item)
         return _Prepared(items=items, verdicts=[], warning=parsed.warning)
+
+    def _judge(self, items: list[Item]) -> list[Verdict]:
+        verdicts = self.relevance.judge(items)
+        for item, verdict in zip(items, verdicts, strict=True):
+            if verdict.relevant or verdict.stage != "keyword":  # it passed the gate
+                ensure_language(item)
+        return verdicts
 
     def _only_new(self, feed_url: str, items: list[Item]) -> list[Item]:
         if not items:
