@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import StoriesSettings
@@ -19,6 +20,7 @@ from bot.store.db import Store, StoryWrite
 from bot.stories.cluster import cluster_lines
 from bot.stories.evaluate import DEFAULT_EVALSET, evaluate_stories, load_items
 from bot.stories.grouper import StoryGrouper, StoryItem, group_items
+from bot.stories.lsh import KNOWN_BANDS, BandedLSH, datasketch_band_params
 from bot.timeutil import to_iso
 
 DEV = Path(__file__).parent / "data" / "stories_dev.jsonl"
@@ -378,3 +380,31 @@ def test_eval_set_meets_the_targets() -> None:
     assert data["passed"] is True
     assert set(data["joined"]) >= {"syndicated", "spun", "translated", "summary", "url_variant"}
     assert "B-cubed" in report.format()
+
+
+def test_known_band_parameters_are_datasketchs() -> None:
+    # The index uses stored (bands, rows) so a poll need not import datasketch; they must stay
+    # what datasketch's optimiser picks for the same threshold and permutation count.
+    for (threshold, num_perm), known in KNOWN_BANDS.items():
+        assert datasketch_band_params(threshold, num_perm) == known
+
+
+def test_lsh_buckets_survive_insert_and_remove_in_any_order() -> None:
+    rng = np.random.default_rng(7)
+    lsh = BandedLSH(0.3, 128)
+    base = rng.integers(0, 2**32, 128, dtype=np.uint64).astype(np.uint32)
+    near = base.copy()
+    near[:10] += 1  # shares most bands with base
+    other = rng.integers(0, 2**32, 128, dtype=np.uint64).astype(np.uint32)
+    for name, sig in (("a", base), ("b", near), ("c", base), ("d", other)):
+        lsh.insert(name, sig)
+    assert set(lsh.query(base)) == {"a", "b", "c"}
+    assert lsh.query(base)["a"] == lsh.bands
+    lsh.remove("a")
+    assert set(lsh.query(base)) == {"b", "c"}
+    lsh.remove("c")
+    lsh.remove("c")  # removing twice is harmless
+    assert set(lsh.query(base)) == {"b"}
+    lsh.remove("b")
+    assert lsh.query(base) == {} and len(lsh) == 1
+    assert set(lsh.query(other)) == {"d"}

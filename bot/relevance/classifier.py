@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-from scipy import sparse
 
 from bot.relevance.dataset import (
     Example,
@@ -45,6 +44,9 @@ from bot.relevance.dataset import (
 )
 from bot.relevance.lexicon import PHRASE_HEADS, STOP_WORDS, cues_of
 from bot.relevance.model import ModelOutput, TextInput
+
+if TYPE_CHECKING:  # scipy is for training and explaining; scoring a poll needs only numpy
+    from scipy import sparse
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,8 @@ def _analyse(spec: BlockSpec, text: str) -> list[str]:
 
 def _tfidf_block(rows: list[list[int]], idf: np.ndarray) -> sparse.csr_matrix:
     """Counts -> sublinear tf x idf -> l2-normalised rows (TfidfVectorizer's transform)."""
+    from scipy import sparse
+
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     indptr = np.concatenate(([0], np.cumsum(lengths)))
     indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(indptr[-1]))
@@ -307,6 +311,8 @@ class TfidfModel:
 
     def features(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
         """The stacked TF-IDF blocks of `docs` (the layout of `coef`)."""
+        from scipy import sparse
+
         return sparse.hstack(self._block_features(docs), format="csr")
 
     def _block_features(self, docs: Sequence[Doc]) -> list[sparse.csr_matrix]:
@@ -440,6 +446,8 @@ class Fitted:
     category_cols: np.ndarray
 
     def transform(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
+        from scipy import sparse
+
         parts = [
             vec.transform([getattr(d, _SPECS[name].field) for d in docs])
             for name, vec in self.vectorizers.items()
@@ -456,6 +464,7 @@ def fit_estimators(
 ) -> Fitted:
     """Vectorisers and both models, fit with scikit-learn (deterministic, one thread)."""
     # Imported here: the bot only loads and scores, and scikit-learn costs ~1 s to import.
+    from scipy import sparse
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

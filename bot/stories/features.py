@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from sys import intern
 
 import numpy as np
 
@@ -29,8 +30,18 @@ class Features:
     evidence: Evidence
     keys: frozenset[str]  # language-independent keys (names, figures, dates)
     cognates: frozenset[str]  # prefixes of long words, compared across languages
-    index_keys: frozenset[str]  # keys plus lede words: what the inverted index retrieves by
-    minhash: np.ndarray  # MinHash signature of the shingles (computed once: query, insert)
+    lede_keys: tuple[str, ...]  # "w:" + lede words: with keys, what the inverted index reads
+    minhash: np.ndarray  # MinHash signature of the shingles (query and insert, then dropped)
+
+    @property
+    def index_keys(self) -> tuple[str, ...]:
+        return (*self.keys, *self.lede_keys)
+
+
+# The index holds thousands of entries whose words mostly repeat: interned, each word is one
+# string object however many entries hold it.
+def _interned(words: object) -> frozenset[str]:
+    return frozenset(map(intern, words))  # type: ignore[call-overload]
 
 
 def compute(title: str, summary: str, lang: str) -> Features:
@@ -39,18 +50,19 @@ def compute(title: str, summary: str, lang: str) -> Features:
     words = content_words(lede, lang)
     evidence = extract(title, summary[:EVIDENCE_CHARS])
     shingles = char_shingles(words)
-    keys = frozenset(evidence.keys())
+    keys = _interned(evidence.keys())
     # Lede words find paraphrases that share no name or figure ("went dark late Saturday").
-    lede_words = {"w:" + w for w in words[:LEDE_WORDS] if len(w) >= 4}
+    # Only ever iterated: a tuple costs a fifth of a frozenset.
+    lede_words = dict.fromkeys(intern("w:" + w) for w in words[:LEDE_WORDS] if len(w) >= 4)
     return Features(
         lang=lang,
-        title_words=frozenset(content_words(title, lang, limit=40)),
+        title_words=_interned(content_words(title, lang, limit=40)),
         shingles=shingles,
         length=len(words),
         evidence=evidence,
         keys=keys,
-        cognates=cognate_stems(lede),
-        index_keys=keys | lede_words,
+        cognates=_interned(cognate_stems(lede)),
+        lede_keys=tuple(k for k in lede_words if k not in keys),
         minhash=signature(shingles),
     )
 

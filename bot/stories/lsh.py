@@ -12,13 +12,27 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 import numpy as np
-from datasketch import MinHashLSH
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
+# datasketch's choice for the index's settings, so that a poll does not import datasketch (and
+# with it scipy.integrate: a quarter of a second and ~20 MB) to learn two numbers;
+# tests/test_stories.py checks that these still equal datasketch's answer.
+KNOWN_BANDS = {(0.3, 128): (37, 3)}
+
+
 def band_params(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows) minimising false positives + false negatives around the threshold."""
+    known = KNOWN_BANDS.get((threshold, num_perm))
+    if known is not None:
+        return known
+    return datasketch_band_params(threshold, num_perm)
+
+
+def datasketch_band_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    from datasketch import MinHashLSH
+
     reference = MinHashLSH(threshold=threshold, num_perm=num_perm)
     return reference.b, reference.r
 
@@ -27,45 +41,62 @@ class BandedLSH:
     def __init__(self, threshold: float, num_perm: int) -> None:
         self.bands, self.rows = band_params(threshold, num_perm)
         self.num_perm = num_perm
-        self._buckets: dict[int, set[Hashable]] = {}
-        self._keys: dict[Hashable, list[int]] = {}
+        self._buckets: dict[int, Hashable | set[Hashable]] = {}
+        self._keys: dict[Hashable, np.ndarray] = {}
         self._salt = np.arange(1, self.bands + 1, dtype=np.uint64) * _MIX
 
-    def _band_keys(self, hashvalues: np.ndarray) -> list[int]:
+    def _band_keys(self, hashvalues: np.ndarray) -> np.ndarray:
         rows = hashvalues[: self.bands * self.rows].astype(np.uint64).reshape(self.bands, -1)
         key = self._salt.copy()
         for column in range(self.rows):
             key = (key ^ rows[:, column]) * _MIX  # wraps modulo 2**64 by design
-        return key.tolist()
+        return key
 
+    # Memory: most buckets hold one item, so a bucket is the item itself until a second
+    # arrives (a one-element set costs ~200 bytes, times every band of every indexed item),
+    # and an item's band keys are kept as one uint64 array rather than a list of ints.
     def insert(self, item: Hashable, hashvalues: np.ndarray) -> None:
         keys = self._band_keys(hashvalues)
         self._keys[item] = keys
-        for key in keys:
-            bucket = self._buckets.get(key)
+        buckets = self._buckets
+        for key in keys.tolist():
+            bucket = buckets.get(key)
             if bucket is None:
-                self._buckets[key] = {item}
-            else:
+                buckets[key] = item
+            elif type(bucket) is set:
                 bucket.add(item)
+            elif bucket != item:
+                buckets[key] = {bucket, item}
 
     def query(self, hashvalues: np.ndarray) -> dict[Hashable, int]:
         """Items sharing at least one band, with the number of bands shared: more shared
         bands means a higher Jaccard estimate, so callers can rank the hits."""
         found: dict[Hashable, int] = {}
-        for key in self._band_keys(hashvalues):
-            bucket = self._buckets.get(key)
-            if bucket:
+        buckets = self._buckets
+        for key in self._band_keys(hashvalues).tolist():
+            bucket = buckets.get(key)
+            if bucket is None:
+                continue
+            if type(bucket) is set:
                 for item in bucket:
                     found[item] = found.get(item, 0) + 1
+            else:
+                found[bucket] = found.get(bucket, 0) + 1
         return found
 
     def remove(self, item: Hashable) -> None:
-        for key in self._keys.pop(item, ()):
-            bucket = self._buckets.get(key)
-            if bucket is not None:
+        keys = self._keys.pop(item, None)
+        if keys is None:
+            return
+        buckets = self._buckets
+        for key in keys.tolist():
+            bucket = buckets.get(key)
+            if type(bucket) is set:
                 bucket.discard(item)
-                if not bucket:
-                    del self._buckets[key]
+                if len(bucket) == 1:
+                    buckets[key] = next(iter(bucket))
+            elif bucket == item:
+                del buckets[key]
 
     def __len__(self) -> int:
         return len(self._keys)
