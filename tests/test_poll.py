@@ -149,3 +149,49 @@ async def test_new_feed_backlog_never_reaches_a_digest(
     assert "first" in titles
     assert "old" not in titles and "recent" not in titles
     assert found, "backlog stays searchable"
+
+
+async def test_a_copy_stored_by_another_feed_mid_cycle_keeps_the_story_whole(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Two feeds carry one link under two headlines and are polled at once: both pass the
+    first "is it new?" check, one stores it first. The other's late copy must be dropped
+    before grouping, and must not take the stored item out of the story index (it did: a
+    syndicated copy arriving next then started a second story for the same news)."""
+    from bot.ingest.fetch import FetchResult
+    from bot.services.poll import PollReport, _Prepared
+
+    original = ban_items("wire", 1)
+    url_a = feed_server.add("a.xml", body=rss(original))
+    copy = [{**original[0], "title": "Rewritten headline: " + original[0]["title"]}]
+    url_b = feed_server.add("b.xml", body=rss(copy))
+    monitor = open_monitor(tmp_path, [(url_a, "Wire"), (url_b, "Aggregator")])
+    try:
+        await monitor.poll()
+        stored = monitor.store.scalar("SELECT COUNT(*) FROM items")
+        stories = monitor.store.scalar("SELECT COUNT(*) FROM stories")
+        item_id = monitor.store.scalar("SELECT id FROM items")
+        assert stored == 1 and stories == 1
+        assert item_id in monitor.grouper.index.entries
+        # Replay the losing side of the race: feed B's copy, parsed and judged while feed A
+        # was being stored, now reaches the store step.
+        poller = monitor.poller
+        state = next(s for s in monitor.store.feed_states() if s.url == url_b)
+        body = rss(copy)
+        result = FetchResult(url_b, url_b, 200, body, None, None, "application/rss+xml", "x")
+        prepared = poller._prepare(state, result, utcnow())
+        prepared.verdicts = poller._judge(prepared.items)
+        assert [i.id for i in prepared.items] == [item_id]
+        poller._store(
+            state,
+            result,
+            _Prepared(prepared.items, prepared.verdicts, None),
+            utcnow(),
+            False,
+            PollReport(),
+        )
+        assert item_id in monitor.grouper.index.entries
+        assert monitor.store.scalar("SELECT COUNT(*) FROM items") == 1
+        assert monitor.store.scalar("SELECT COUNT(*) FROM stories") == 1
+    finally:
+        monitor.close()

@@ -247,7 +247,16 @@ class Poller:
         rows = []
         story_inputs: list[StoryItem] = []
         by_id: dict[str, tuple[Item, Verdict, bool]] = {}
-        for item, verdict in zip(prepared.items, prepared.verdicts, strict=True):
+        # Other feeds were stored while this one was parsed and judged: an item one of them
+        # carried (the same link under another headline) is theirs now. Checked again here,
+        # on the loop thread with no await before the commit, so no feed can slip in between.
+        fresh = {i.id for i in self._only_new(state.url, prepared.items)}
+        judged = [
+            (item, verdict)
+            for item, verdict in zip(prepared.items, prepared.verdicts, strict=True)
+            if item.id in fresh
+        ]
+        for item, verdict in judged:
             backlog = self._is_backlog(item, state, now, bootstrap)
             row = item_row(item)
             row.update(
@@ -261,6 +270,8 @@ class Poller:
             if verdict.relevant:
                 by_id[item.id] = (item, verdict, backlog)
                 story_inputs.append(story_item(item, verdict.category))
+        # Items the index already holds belong to stored items: never forget those below.
+        indexed = {i for i in by_id if self.grouper.index.story_of(i) is not None}
         decisions = group_items(self.grouper, story_inputs)
         writes = [
             StoryWrite(
@@ -287,10 +298,10 @@ class Poller:
                 stories=writes,
             )
         except Exception:
-            self.grouper.forget(by_id)
+            self.grouper.forget(i for i in by_id if i not in indexed)
             raise
         stored = set(inserted)
-        self.grouper.forget(i for i in by_id if i not in stored)
+        self.grouper.forget(i for i in by_id if i not in stored and i not in indexed)
         report.new_items += len(inserted)
         report.relevant += sum(1 for i in inserted if i in by_id)
 
