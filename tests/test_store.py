@@ -250,3 +250,20 @@ def test_failed_feed_write_leaves_nothing_half_written(tmp_path: Path, failure: 
         store.scalar("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'court'") == fts_before
     )
     assert not store.db.conn.in_transaction
+
+
+def test_store_reports_only_the_rows_it_really_inserted(tmp_path: Path) -> None:
+    """A feed that reuses a GUID for a new link: the second row is refused by the feed+GUID
+    unique index, and the caller must not group or count it as stored."""
+    store = Store(tmp_path / "s.db")
+    store.sync_feeds([(OTHER_FEED, "Other", True)])
+    now = utcnow()
+    first, reused = item_row(1, fetched=now, relevant=True), item_row(2, fetched=now, relevant=True)
+    reused["guid"] = first["guid"]
+    earlier = item_row(3, fetched=now - timedelta(hours=1), relevant=False)
+    assert store_items(store, [earlier]) == [earlier["id"]]
+    again = {**earlier, "fetched": to_iso(now)}  # stored by the previous poll: not ours
+    assert store_items(store, [first, reused, again]) == [first["id"]]
+    assert store.scalar("SELECT COUNT(*) FROM items") == 2
+    assert store.scalar("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'court'") == 1
+    store.close()

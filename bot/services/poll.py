@@ -213,13 +213,10 @@ class Poller:
             return items
         known_ids = self.store.existing_item_ids([i.id for i in items])
         known_guids = self.store.existing_guids(feed_url, [i.guid for i in items])
-        known_urls = self.store.existing_canonical([i.canonical_url for i in items])
+        # A stored link needs no query of its own: an item with a link has the id
+        # hash("url:" + canonical URL), so the id check covers it.
         return [
-            i
-            for i in items
-            if i.id not in known_ids
-            and (not i.guid or i.guid not in known_guids)
-            and (not i.canonical_url or i.canonical_url not in known_urls)
+            i for i in items if i.id not in known_ids and (not i.guid or i.guid not in known_guids)
         ]
 
     def _is_backlog(self, item: Item, state: FeedState, now: datetime, bootstrap: bool) -> bool:

@@ -59,6 +59,12 @@ STORY_COLUMNS: tuple[str, ...] = (
 # being re-read through syscalls; a bound, so a small database uses only what it needs.
 # (mmap_size was measured too: no gain once the OS page cache is warm, so it stays off.)
 CACHE_KIB = 64 * 1024
+_INSERT_ITEM = (
+    "INSERT OR IGNORE INTO items (id, feed_url, guid, url, canonical_url, title, summary, lang, "
+    "published, published_known, fetched, relevant, score, category, stage, backlog) VALUES "
+    "(:id, :feed_url, :guid, :url, :canonical_url, :title, :summary, :lang, :published, "
+    ":published_known, :fetched, :relevant, :score, :category, :stage, :backlog)"
+)
 BULK_CACHE_KIB = 512 * 1024  # random-key index inserts thrash a small cache
 RETENTION_BATCH = 20_000  # rows per poll cycle: ~0.2 s of work at most
 
@@ -196,20 +202,8 @@ class Store:
         Returns the ids of the items that were really new.
         """
         now = to_iso(utcnow())
-        inserted: list[str] = []
         with self.transaction():
-            for row in items:
-                cursor = self.db.execute(
-                    "INSERT OR IGNORE INTO items (id, feed_url, guid, url, canonical_url, title, "
-                    "summary, lang, published, published_known, fetched, relevant, score, "
-                    "category, stage, backlog) VALUES "
-                    "(:id, :feed_url, :guid, :url, :canonical_url, :title, :summary, :lang, "
-                    ":published, :published_known, :fetched, :relevant, :score, :category, "
-                    ":stage, :backlog)",
-                    row,
-                )
-                if cursor.rowcount:
-                    inserted.append(row["id"])
+            inserted = self._insert_new_items(items)
             kept = set(inserted)
             for write in stories:
                 if write.item_id in kept:
@@ -231,27 +225,56 @@ class Store:
             )
         return inserted
 
+    def _insert_new_items(self, items: list[dict[str, Any]]) -> list[str]:
+        """Insert new item rows in one statement; the ids that were really inserted.
+
+        The poller has already left out what is stored, so every row normally goes in; when
+        some did not (a duplicate GUID), the rows this call wrote are found by reading back
+        each row's feed and fetch time.
+        """
+        if not items:
+            return []
+        cursor = self.db.conn.executemany(_INSERT_ITEM, items)
+        if cursor.rowcount == len(items):  # rows this statement inserted (not its triggers')
+            return [row["id"] for row in items]
+        wanted = {row["id"]: (row["feed_url"], row["fetched"]) for row in items}
+        ids = list(wanted)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                item_id
+                for item_id, feed_url, fetched in self.db.execute(
+                    f"SELECT id, feed_url, fetched FROM items WHERE id IN ({marks})", chunk
+                )
+                if wanted[item_id] == (feed_url, fetched)
+            )
+        return [row["id"] for row in items if row["id"] in found]
+
     def _apply_story_write(self, write: StoryWrite) -> int:
         published = to_iso(write.published)
         relevant_at = None if write.backlog else to_iso(utcnow())
         story_id = write.story_id
         if write.new:
-            self.db["stories"].insert(
-                {
-                    "id": story_id,
-                    "title": write.title,
-                    "url": write.url,
-                    "summary": write.summary,
-                    "category": write.category,
-                    "item_id": write.item_id,
-                    "lang": write.lang,
-                    "first_seen": published,
-                    "last_seen": published,
-                    "relevant_at": relevant_at,
-                    "source_count": 1,
-                    "languages": json.dumps([write.lang]),
-                    "updated_at": to_iso(utcnow()),
-                }
+            self.db.conn.execute(
+                "INSERT INTO stories (id, title, url, summary, category, item_id, lang, "
+                "first_seen, last_seen, relevant_at, source_count, languages, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                [
+                    story_id,
+                    write.title,
+                    write.url,
+                    write.summary,
+                    write.category,
+                    write.item_id,
+                    write.lang,
+                    published,
+                    published,
+                    relevant_at,
+                    json.dumps([write.lang]),
+                    to_iso(utcnow()),
+                ],
             )
         else:
             row = self.db.execute(
@@ -427,22 +450,6 @@ class Store:
                     "SELECT guid FROM items WHERE feed_url = ? AND guid != '' "
                     f"AND guid IN ({marks})",
                     [feed_url, *chunk],
-                )
-            )
-        return found
-
-    def existing_canonical(self, urls: list[str]) -> set[str]:
-        urls = [u for u in urls if u]
-        found: set[str] = set()
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                row[0]
-                for row in self.db.execute(
-                    f"SELECT canonical_url FROM items WHERE canonical_url != '' "
-                    f"AND canonical_url IN ({marks})",
-                    chunk,
                 )
             )
         return found

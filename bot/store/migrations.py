@@ -203,3 +203,12 @@ def storage_scale(db: Database) -> None:
     )
     # /tiktok status shows the last poll: MAX(finished) over ~35,000 polls a year.
     db.execute("CREATE INDEX idx_polls_finished ON polls(finished)")
+
+
+@migrations(name="0003_no_canonical_index")
+def no_canonical_index(db: Database) -> None:
+    # An item with a link has the id hash("url:" + canonical URL) (ingest.normalize.item_id),
+    # so the primary key already makes canonical URLs unique and already answers "is this
+    # link stored?". A second index on a random key only doubled the pages each poll commit
+    # rewrites.
+    db.execute("DROP INDEX IF EXISTS idx_items_canonical")
