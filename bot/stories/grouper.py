@@ -10,7 +10,7 @@ The poller and the CLI both go through `group_items`. Decisions, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -60,8 +60,18 @@ class StoryGrouper:
     def __init__(self, settings: StoriesSettings, next_story_id: int = 1) -> None:
         self.settings = settings
         self.next_story_id = next_story_id
-        self.index = StoryIndex(settings.window_hours * 3600.0, settings.max_indexed)
+        self._index = StoryIndex(settings.window_hours * 3600.0, settings.max_indexed)
+        self._load: Callable[[], None] | None = None
         self.categories: dict[int, str | None] = {}
+
+    @property
+    def index(self) -> StoryIndex:
+        """The index, rebuilt from the store the first time something needs it: a poll that
+        finds nothing new (most polls) never pays for the rebuild or holds its memory."""
+        if self._load is not None:
+            load, self._load = self._load, None
+            load()
+        return self._index
 
     def assign(self, item: StoryItem) -> tuple[int, bool]:
         """Return (story_id, is_new) and index the item at once (so later items in the same
@@ -149,15 +159,19 @@ class StoryGrouper:
     def forget(self, item_ids: Iterable[str]) -> None:
         """Remove items from the index (a rolled-back transaction, or a user marking an item
         irrelevant). Story ids are never reused, so a forgotten new story leaves only a gap."""
-        self.index.forget(list(item_ids))
+        ids = list(item_ids)
+        if ids:  # nothing to forget must not load a lazily rebuilt index
+            self.index.forget(ids)
 
     @classmethod
     def from_store(cls, store: Store, settings: StoriesSettings) -> StoryGrouper:
-        """Rebuild the index from the database at start: items with story_id NOT NULL (join
-        their story's id), next id = MAX(stories.id)+1."""
-        from bot.stories.storage import rebuild
+        """A grouper that continues the store's stories: next id = MAX(stories.id)+1 now, and
+        the index (items with story_id NOT NULL) rebuilt on first use."""
+        from bot.stories.storage import fill_index, next_story_id
 
-        return rebuild(cls, store, settings)
+        grouper = cls(settings, next_story_id=next_story_id(store))
+        grouper._load = lambda: fill_index(grouper, store)
+        return grouper
 
 
 def group_items(grouper: StoryGrouper, items: list[StoryItem]) -> list[tuple[str, int, bool]]:

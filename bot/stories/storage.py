@@ -22,10 +22,16 @@ def next_story_id(store: Store) -> int:
 
 
 def rebuild(cls: type[StoryGrouper], store: Store, settings: StoriesSettings) -> StoryGrouper:
+    """A grouper whose index is rebuilt from the store now (see `fill_index`)."""
+    grouper = cls(settings, next_story_id=next_story_id(store))
+    fill_index(grouper, store)
+    return grouper
+
+
+def fill_index(grouper: StoryGrouper, store: Store) -> None:
     """Exact identities (URL, feed+GUID) for every grouped item; text features only for items
     the live index would still hold (two windows behind the newest), so start-up time depends
     on the recent volume, not on the size of the archive."""
-    grouper = cls(settings, next_story_id=next_story_id(store))
     index = grouper.index
     for item_id, url, feed_url, guid, story in store.db.execute(
         "SELECT id, canonical_url, feed_url, guid, story_id FROM items WHERE story_id IS NOT NULL"
@@ -33,7 +39,7 @@ def rebuild(cls: type[StoryGrouper], store: Store, settings: StoriesSettings) ->
         index.remember(item_id, int(story), url or "", (feed_url, guid) if guid else None)
     newest = from_iso(store.scalar("SELECT MAX(published) FROM items WHERE story_id IS NOT NULL"))
     if newest is None:
-        return grouper
+        return
     since = to_iso(newest - timedelta(seconds=index.retain))
     # The most recent items first, as many as the live index would hold, then oldest first
     # so that each story's first item is indexed first, as it was live.
@@ -52,7 +58,6 @@ def rebuild(cls: type[StoryGrouper], store: Store, settings: StoriesSettings) ->
             continue
         features = compute(title or "", summary or "", lang or "und")
         index.add(Entry(item_id, int(story), moment.timestamp(), features))
-    return grouper
 
 
 def _story_categories(store: Store, story_ids: set[int]) -> dict[int, str | None]:
