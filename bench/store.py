@@ -690,7 +690,7 @@ def measure_retention(store: Store, days: int) -> Retention:
     try:
         began = time.perf_counter()
         store.db.execute(
-            "UPDATE items INDEXED BY idx_items_fetched SET summary = '' WHERE relevant = 0 "
+            "UPDATE items NOT INDEXED SET summary = '' WHERE relevant = 0 "
             "AND summary != '' AND fetched < ?",
             [to_iso(later - timedelta(days=days))],
         )
@@ -819,7 +819,7 @@ def sizes_and_retention(path: Path, report: Report) -> None:
     note = f"{r.cleared:,} summaries, {r.drain_calls} calls, worst {r.worst_call_s * 1000:.0f} ms"
     report.one("retention: clearing the archive, call after call", r.drain_s, "s", note=note)
     report.one("retention: one poll cycle later", r.cycle_ms, "ms", note=f"{r.cycle_cleared} rows")
-    report.one("  naive: same UPDATE via idx_items_fetched", r.naive_ms, "ms")
+    report.one("  naive: same UPDATE as a table scan", r.naive_ms, "ms")
     file_mb, live_mb, _ = file_sizes(path)
     note = f"live pages {live_mb:.0f} MB: shortened rows keep their pages"
     report.one("database file after retention", file_mb, "MB", note=note)

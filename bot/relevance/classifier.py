@@ -67,7 +67,7 @@ CHAR_RANGE = (2, 5)
 #     0.906 / 0.914 / 0.913; with the title and cue blocks too: F1 0.911-0.914, 0.903-0.905.
 #   category on all blocks, C 5 / 20 / 50 / 100: accuracy 0.808 / 0.821 / 0.820 / 0.815;
 #     on word+char only (C 20): 0.777.
-# Category, re-tuned 2026-11-24 (accuracy on the folds' labelled positives; LR C 20 = 0.822):
+# Category, re-tuned before the supplement (accuracy on the folds' positives; LR C 20 = 0.822):
 #   logistic regression: C 10 / 50 / 200: 0.812 / 0.821 / 0.815; class_weight balanced 0.825;
 #     title blocks x1.5 / x2: 0.820 / 0.805; cue block x2 / x3 / x5: 0.793 / 0.790 / 0.785;
 #     word 1-3-grams instead of 1-2: 0.812, as an extra block: 0.822.
