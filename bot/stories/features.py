@@ -7,7 +7,7 @@ from sys import intern
 
 import numpy as np
 
-from bot.stories.evidence import Evidence, extract
+from bot.stories.evidence import Evidence, extract, frozen
 from bot.stories.text import MAX_WORDS, char_shingles, cognate_stems, content_words
 
 NUM_PERM = 128
@@ -38,30 +38,24 @@ class Features:
         return (*self.keys, *self.lede_keys)
 
 
-# The index holds thousands of entries whose words mostly repeat: interned, each word is one
-# string object however many entries hold it.
-def _interned(words: object) -> frozenset[str]:
-    return frozenset(map(intern, words))  # type: ignore[call-overload]
-
-
 def compute(title: str, summary: str, lang: str) -> Features:
     # Reading the lede only: the words a copy shares with its original are at the start.
     lede = f"{title} . {summary[: MAX_WORDS * 12]}"
     words = content_words(lede, lang)
     evidence = extract(title, summary[:EVIDENCE_CHARS])
     shingles = char_shingles(words)
-    keys = _interned(evidence.keys())
+    keys = frozen(evidence.keys())
     # Lede words find paraphrases that share no name or figure ("went dark late Saturday").
     # Only ever iterated: a tuple costs a fifth of a frozenset.
     lede_words = dict.fromkeys(intern("w:" + w) for w in words[:LEDE_WORDS] if len(w) >= 4)
     return Features(
         lang=lang,
-        title_words=_interned(content_words(title, lang, limit=40)),
+        title_words=frozen(content_words(title, lang, limit=40)),
         shingles=shingles,
         length=len(words),
         evidence=evidence,
         keys=keys,
-        cognates=_interned(cognate_stems(lede)),
+        cognates=frozen(cognate_stems(lede)),
         lede_keys=tuple(k for k in lede_words if k not in keys),
         minhash=signature(shingles),
     )

@@ -50,7 +50,8 @@ class BandedLSH:
         key = self._salt.copy()
         for column in range(self.rows):
             key = (key ^ rows[:, column]) * _MIX  # wraps modulo 2**64 by design
-        return key
+        # 60 bits: a Python int below 2**60 takes 32 bytes, above it 40 (one per band per item).
+        return key >> np.uint64(4)
 
     # Memory: most buckets hold one item, so a bucket is the item itself until a second
     # arrives (a one-element set costs ~200 bytes, times every band of every indexed item),
