@@ -408,3 +408,14 @@ def test_lsh_buckets_survive_insert_and_remove_in_any_order() -> None:
     lsh.remove("b")
     assert lsh.query(base) == {} and len(lsh) == 1
     assert set(lsh.query(other)) == {"d"}
+
+
+def test_lsh_query_reads_only_the_newest_members_of_a_crowded_bucket() -> None:
+    rng = np.random.default_rng(3)
+    lsh = BandedLSH(0.3, 128, scan_limit=2)
+    sig = rng.integers(0, 2**32, 128, dtype=np.uint64).astype(np.uint32)
+    for name in ("old", "mid", "new"):
+        lsh.insert(name, sig)  # the same signature: every band bucket holds all three
+    assert set(lsh.query(sig)) == {"mid", "new"}
+    lsh.remove("new")
+    assert set(lsh.query(sig)) == {"old", "mid"}
