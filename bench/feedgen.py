@@ -46,12 +46,17 @@ def feed_size(rng: random.Random) -> int:
     return int(min(300_000, max(2_000, rng.lognormvariate(9.2, 0.9))))
 
 
+# Items about the story. 10% is a stress case: thousands of general news feeds carry far
+# fewer, and every such item is classified and grouped (bench/poll.py --relevant-share).
+RELEVANT_SHARE = 0.1
 NEW_PER_CHANGE = 3  # a changed feed gains a few items at the top, as real feeds do
 
 
-def make_item(feed_no: int, k: int, per_item: int, seed: int, now: datetime) -> dict:
+def make_item(
+    feed_no: int, k: int, per_item: int, seed: int, now: datetime, share: float = RELEVANT_SHARE
+) -> dict:
     rng = random.Random(seed * 1_000_003 + feed_no * 100_003 + k)
-    relevant = rng.random() < 0.1
+    relevant = rng.random() < share
     title = rng.choice(RELEVANT_TITLES if relevant else OTHER_TITLES)
     summary: list[str] = []
     while sum(len(s) for s in summary) < per_item:
@@ -65,14 +70,17 @@ def make_item(feed_no: int, k: int, per_item: int, seed: int, now: datetime) -> 
     }
 
 
-def make_items(feed_no: int, n: int, size: int, version: int, seed: int) -> list[dict]:
+def make_items(
+    feed_no: int, n: int, size: int, version: int, seed: int, share: float = RELEVANT_SHARE
+) -> list[dict]:
     # Small feeds carry fewer items: 30 items cannot fit in 2 KB.
     n = max(5, min(n, size // 330))
     per_item = max(30, size // n - 290)
     now = datetime.now(UTC).replace(microsecond=0)
     newest = version * NEW_PER_CHANGE + n
     return [
-        make_item(feed_no, k, per_item, seed, now) for k in range(newest - 1, newest - n - 1, -1)
+        make_item(feed_no, k, per_item, seed, now, share)
+        for k in range(newest - 1, newest - n - 1, -1)
     ]
 
 
@@ -127,11 +135,13 @@ def rdf(items: list[dict], feed_no: int) -> str:
     return "\n".join(out)
 
 
-def make_feed(feed_no: int, n_items: int, version: int, seed: int) -> bytes:
+def make_feed(
+    feed_no: int, n_items: int, version: int, seed: int, share: float = RELEVANT_SHARE
+) -> bytes:
     rng = random.Random(seed * 1_000_003 + feed_no)
     size = feed_size(rng)
     kind = rng.random()
-    items = make_items(feed_no, n_items, size, version, seed)
+    items = make_items(feed_no, n_items, size, version, seed, share)
     if kind < 0.6:
         text = rss2(items, feed_no)
     elif kind < 0.85:

@@ -6,6 +6,7 @@ same run: the parse floor (feedparser over the same bytes, in one process) and a
 loop (sequential feedparser.parse(url), no conditional GET) over a random sample, scaled.
 
 Usage: python bench/poll.py [--feeds 10000] [--items 30] [--naive-sample 1000]
+                            [--relevant-share 0.1]
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ IGNORES_CONDITIONAL_EVERY = 20  # 5% of servers always answer 200 with the same 
 
 
 # --------------------------------------------------------------------------- server process
-def serve(n_feeds: int, n_items: int, seed: int, port_queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def serve(
+    n_feeds: int,
+    n_items: int,
+    seed: int,
+    port_queue: multiprocessing.Queue,  # type: ignore[type-arg]
+    share: float,
+) -> None:
     import hashlib
 
     from aiohttp import web
@@ -43,7 +50,7 @@ def serve(n_feeds: int, n_items: int, seed: int, port_queue: multiprocessing.Que
     def body(i: int) -> tuple[bytes, str]:
         key = (i, versions[i])
         if key not in cache:
-            data = feedgen.make_feed(i, n_items, versions[i], seed)
+            data = feedgen.make_feed(i, n_items, versions[i], seed, share)
             cache.pop((i, versions[i] - 1), None)
             cache[key] = (data, '"' + hashlib.md5(data).hexdigest()[:16] + '"')
         return cache[key]
@@ -119,12 +126,12 @@ def measured_poll(name: str, root: Path, config: Path, db: Path, env: dict[str, 
     )
 
 
-def parse_floor(n_feeds: int, n_items: int, seed: int) -> tuple[float, int, float]:
+def parse_floor(n_feeds: int, n_items: int, seed: int, share: float) -> tuple[float, int, float]:
     """feedparser over the same bytes in one process, with the options production uses,
     and with feedparser's defaults for reference."""
     import feedparser
 
-    bodies = [feedgen.make_feed(i, n_items, 0, seed) for i in range(n_feeds)]
+    bodies = [feedgen.make_feed(i, n_items, 0, seed, share) for i in range(n_feeds)]
     total = sum(len(b) for b in bodies)
     start = time.process_time()
     for body in bodies:
@@ -173,11 +180,19 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=30)
     parser.add_argument("--naive-sample", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--relevant-share",
+        type=float,
+        default=feedgen.RELEVANT_SHARE,
+        help="share of items about the story (classified and grouped); default %(default)s",
+    )
     args = parser.parse_args()
 
     ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     server = multiprocessing.Process(
-        target=serve, args=(args.feeds, args.items, args.seed, ports), daemon=True
+        target=serve,
+        args=(args.feeds, args.items, args.seed, ports, args.relevant_share),
+        daemon=True,
     )
     server.start()
     base = f"http://127.0.0.1:{ports.get(timeout=600)}"
@@ -208,13 +223,18 @@ def main() -> None:
             urllib.request.Request(f"{base}/_change?fraction=0.1&seed={args.seed}", method="POST")
         ).read()
         cycles.append(measured_poll("warm, 10% changed", root, config, db, env))
-        floor_cpu, floor_bytes, default_cpu = parse_floor(args.feeds, args.items, args.seed)
+        floor_cpu, floor_bytes, default_cpu = parse_floor(
+            args.feeds, args.items, args.seed, args.relevant_share
+        )
         naive_cpu, naive_wall = naive(base, args.feeds, args.naive_sample, args.seed)
     finally:
         server.terminate()
         shutil.rmtree(root, ignore_errors=True)
 
-    print(f"\n{args.feeds} feeds × up to {args.items} items; poll process pinned to one core")
+    print(
+        f"\n{args.feeds} feeds × up to {args.items} items, {args.relevant_share:.0%} about the "
+        "story; poll process pinned to one core"
+    )
     header = (
         f"{'cycle':<20}{'wall s':>8}{'CPU s':>8}{'RSS MB':>8}{'requests':>10}{'304s':>7}"
         f"{'MB down':>9}{'MB parsed':>10}{'stored':>8}{'×floor':>8}{'×naive':>8}"
