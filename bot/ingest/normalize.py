@@ -6,8 +6,8 @@ import calendar
 import hashlib
 import html
 import re
+import threading
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -168,19 +168,42 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https", host, path, urlencode(sorted(query)), ""))
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+_IDENTIFIER_LOCK = threading.Lock()
+_IDENTIFIER: Any = None
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
-    identifier.set_languages(_LANGUAGES)
-    return identifier
+
+def language_identifier() -> Any:
+    """py3langid's identifier over the languages we report, loaded once per process.
+
+    Loading briefly needs about 100 MB more than the identifier keeps (the model is
+    decompressed and unpacked): the poller loads it before it parses the cycle's first
+    changed feed, while little else is in memory, rather than at the first relevant item.
+    The lock keeps two parser threads from loading it twice at once.
+    """
+    global _IDENTIFIER
+    with _IDENTIFIER_LOCK:
+        if _IDENTIFIER is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            full = LanguageIdentifier.from_model_file(MODEL_FILE)
+            full.set_languages(_LANGUAGES)
+            # set_languages keeps the whole 97-language matrix for a later reset (28 MB we
+            # never use): a new identifier over the subset lets it go.
+            _IDENTIFIER = LanguageIdentifier(
+                full.nb_ptc,
+                full.nb_pc,
+                full.nb_classes,
+                full.tk_nextmove,
+                full.tk_output,
+                tk_row=full.tk_row,
+            )
+        return _IDENTIFIER
 
 
 def detect_language(text: str, hint: str | None = None) -> str:
     if not text.strip():
         return (hint or "und")[:2].lower() or "und"
-    lang, _ = _identifier().classify(text[:400])
+    lang, _ = language_identifier().classify(text[:400])
     return str(lang)
 
 

@@ -16,7 +16,12 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.ingest.fetch import Fetcher, FetchError, FetchResult, backoff_until
-from bot.ingest.normalize import ensure_language, item_row, normalize_entry
+from bot.ingest.normalize import (
+    ensure_language,
+    item_row,
+    language_identifier,
+    normalize_entry,
+)
 from bot.ingest.parse import NotAFeedError, parse_feed
 from bot.models import Item, Verdict
 from bot.relevance.filter import RelevanceFilter
@@ -190,6 +195,7 @@ class Poller:
         self._store(state, result, prepared, now, bootstrap, report)
 
     def _prepare(self, state: FeedState, result: FetchResult, now: datetime) -> _Prepared:
+        language_identifier()  # loaded once, now, while the cycle holds little (see its doc)
         parsed = parse_feed(result.body, result.content_type)
         seen: set[str] = set()
         items: list[Item] = []
