@@ -58,6 +58,7 @@ MAX_ARTICLE_CHARS = 6000  # of a long body read in windows: the rest adds cost, 
 LONG_SUMMARY = 1000  # characters: above this the summary is an article body, not a feed blurb
 WINDOW_CHARS = 500  # an article is read in windows about the size of a feed summary
 TOP_WINDOWS = 3
+DECISION_CHUNK = 64  # docs scored together (see TfidfModel._decisions)
 KEEP_MODELS = 3  # cached artefacts kept in <storage>/models
 CHAR_RANGE = (2, 5)
 
@@ -322,6 +323,16 @@ class TfidfModel:
         ]
 
     def _decisions(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
+        if len(docs) <= DECISION_CHUNK:
+            return self._chunk_decisions(docs)
+        # The key sort below grows as n log n: a big batch is cheaper in small pieces.
+        parts = [
+            self._chunk_decisions(docs[i : i + DECISION_CHUNK])
+            for i in range(0, len(docs), DECISION_CHUNK)
+        ]
+        return np.concatenate([r for r, _ in parts]), np.concatenate([c for _, c in parts])
+
+    def _chunk_decisions(self, docs: Sequence[Doc]) -> tuple[np.ndarray, np.ndarray]:
         """Both models' decision values, computed as `features(docs) @ coef` would be.
 
         A poll judges a few items per feed, thousands of times: building a sparse matrix per
