@@ -378,6 +378,7 @@ def test_supplement_is_training_only_and_never_moves_the_split(tmp_path: Path) -
         _corpus_line("s-near", near, "renamed-event"),  # two days from a held-out event
         _corpus_line("s-same-key", "2019-06-01", held_out[0].event),
         json.dumps({**json.loads(_corpus_line("s-undated", "", "x")), "date": None}),
+        _corpus_line("o1", "2019-01-15", "far-event"),  # an original's id: reported, skipped
     ]
     (tmp_path / "supplement" / "more.jsonl").write_text("\n".join(supplement), encoding="utf-8")
     after = load_dataset(tmp_path)
@@ -386,6 +387,9 @@ def test_supplement_is_training_only_and_never_moves_the_split(tmp_path: Path) -
     added = {e.id for e in after.train} - {e.id for e in before.train}
     assert added <= {"s-far", "s-far~spun"} and "s-far" in added
     assert after.excluded == ["s-near", "s-same-key", "s-undated"]
+    assert [str(i) for i in after.issues] == [
+        "supplement:0: id 'o1' is already in the corpus: skipped"
+    ]
     assert corpus_fingerprint(tmp_path) != fingerprint  # a new model is trained
 
 

@@ -195,3 +195,54 @@ async def test_a_copy_stored_by_another_feed_mid_cycle_keeps_the_story_whole(
         assert monitor.store.scalar("SELECT COUNT(*) FROM stories") == 1
     finally:
         monitor.close()
+
+
+async def test_language_is_detected_for_items_past_the_keyword_gate(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Language detection is the dearest step of normalising; only items the keyword gate
+    lets through are ever shown or grouped by language, so only they pay for it."""
+    when = rfc822(utcnow() - timedelta(hours=1))
+    items = [
+        {
+            "title": "Le Sénat américain adopte la loi qui peut interdire TikTok",
+            "link": "https://fr.example/senat-tiktok",
+            "description": "Le texte oblige ByteDance à vendre l'application ou à la voir "
+            "bannie des boutiques d'applications aux États-Unis.",
+            "pubDate": when,
+        },
+        {
+            "title": "Rain expected across the valley this weekend",
+            "link": "https://weather.example/rain",
+            "description": "Forecasters expect two days of showers and cooler air.",
+            "pubDate": when,
+        },
+    ]
+    url = feed_server.add("mixed.xml", body=rss(items))
+    monitor = open_monitor(tmp_path, [(url, "Mixed")])
+    try:
+        await monitor.poll()
+        langs = dict(monitor.store.db.execute("SELECT url, lang FROM items").fetchall())
+    finally:
+        monitor.close()
+    assert langs == {"https://fr.example/senat-tiktok": "fr", "https://weather.example/rain": ""}
+
+
+async def test_a_poll_that_finds_nothing_new_never_rebuilds_the_story_index(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    url = feed_server.add("a.xml", body=rss(ban_items("alpha", 3)))
+    first = open_monitor(tmp_path, [(url, "Alpha")])
+    try:
+        await first.poll()
+    finally:
+        first.close()
+    again = open_monitor(tmp_path, [(url, "Alpha")])  # a new process: `tiktok-monitor poll`
+    try:
+        report = await again.poll(force=True)
+        assert report.not_modified == 1
+        assert again.grouper._load is not None  # still pending: nothing needed it
+        assert len(again.grouper.index.entries) == 3  # and it loads on first use
+        assert again.grouper._load is None
+    finally:
+        again.close()

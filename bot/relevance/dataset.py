@@ -318,6 +318,8 @@ def load_dataset(corpus_dir: Path | None = None, extra: Sequence[Example] = ()) 
     train, test = split(with_spun_variants(with_groups(examples)))
     supplement, more_issues = load_corpus(files=supplement_files(corpus_dir))
     issues += more_issues
+    for clash in sorted({e.id for e in supplement} & seen):
+        issues.append(LoadIssue(SUPPLEMENT, 0, f"id {clash!r} is already in the corpus: skipped"))
     supplement = [e for e in supplement if e.id not in seen]
     excluded = near_held_out(supplement, test)
     kept = [e for e in supplement if e.id not in excluded]
