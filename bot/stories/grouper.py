@@ -24,6 +24,13 @@ if TYPE_CHECKING:
     from bot.store.db import Store
 
 
+# A translation that agrees this strongly on names, figures and stems (the threshold is 0.6)
+# vouches for an item even when the story's reports in the item's language do not match it
+# by text: they may be a spinner's rewrite, and the item the original under a new headline.
+# Without it the outcome depended on which feed a poll happened to store first.
+STRONG_CROSS = 0.85
+
+
 @dataclass(slots=True)
 class StoryItem:
     id: str
@@ -106,7 +113,9 @@ class StoryGrouper:
             margin_cross = cross.score - self.settings.cross_language_threshold
             if margin_same >= 0:
                 margin, match, reason = margin_same, same, "text"
-            elif margin_cross >= 0 and not self._has_language(story, features.lang):
+            elif margin_cross >= 0 and (
+                cross.score >= STRONG_CROSS or not self._has_language(story, features.lang)
+            ):
                 margin, match, reason = margin_cross, cross, "cross-language"
             else:
                 continue
