@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.services.monitor import Monitor
 from bot.timeutil import utcnow
@@ -246,3 +249,81 @@ async def test_a_poll_that_finds_nothing_new_never_rebuilds_the_story_index(
         assert again.grouper._load is None
     finally:
         again.close()
+
+
+def _syndicated(items: list[dict[str, str]], outlet: str) -> list[dict[str, str]]:
+    """The same reports carried by another outlet: new links, GUIDs and headlines."""
+    return [
+        {
+            **item,
+            "title": f"Wire report: {item['title']}",
+            "link": f"https://{outlet}.example/copy/{i}",
+            "guid": f"{outlet}-{i}",
+        }
+        for i, item in enumerate(items)
+    ]
+
+
+def _refuse_items_of(monitor: Monitor, feed_url: str, how: str) -> None:
+    """Make SQLite refuse this feed's items, as a full disk or a corrupt page would:
+    ABORT fails the one statement, ROLLBACK ends the whole transaction."""
+    monitor.store.db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON items "
+        f"WHEN new.feed_url = '{feed_url}' BEGIN SELECT RAISE({how}, 'disk says no'); END"
+    )
+
+
+def _stories_by_size(monitor: Monitor) -> list[int]:
+    return sorted(row[0] for row in monitor.store.db.execute("SELECT source_count FROM stories"))
+
+
+async def test_a_feed_that_cannot_be_stored_fails_alone_and_is_fetched_again(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    original = ban_items("wire", 2)
+    url_a = feed_server.add("a.xml", body=rss(original))
+    url_b = feed_server.add("b.xml", body=rss(_syndicated(original, "paper")))
+    monitor = open_monitor(tmp_path, [(url_a, "Wire"), (url_b, "Paper")])
+    try:
+        _refuse_items_of(monitor, url_b, "ABORT")
+        first = await monitor.poll()
+        assert first.errors == 1 and first.failures[0][0] == url_b
+        assert "disk says no" in first.failures[0][1]
+        assert first.new_items == 2
+        stored = {r[0] for r in monitor.store.db.execute("SELECT feed_url FROM items")}
+        assert stored == {url_a}
+        # Nothing of the refused feed is left in the story index to mislead grouping.
+        assert len(monitor.grouper.index.entries) == 2
+        assert monitor.store.feed_state(url_b).etag is None  # fetched in full next time
+
+        monitor.store.db.execute("DROP TRIGGER temp.refuse")
+        second = await monitor.poll(force=True)
+        assert second.errors == 0 and second.new_items == 2
+        assert _stories_by_size(monitor) == [2, 2]  # each report once, with both sources
+    finally:
+        monitor.close()
+
+
+async def test_a_lost_transaction_stops_the_cycle_and_loses_nothing(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """When SQLite ends the whole transaction, every feed of the batch is rolled back: the
+    cycle stops with the error, the index forgets what it grouped, and the next cycle stores
+    it all, grouped as if nothing had happened."""
+    original = ban_items("wire", 2)
+    url_a = feed_server.add("a.xml", body=rss(original))
+    url_b = feed_server.add("b.xml", body=rss(_syndicated(original, "paper")))
+    monitor = open_monitor(tmp_path, [(url_a, "Wire"), (url_b, "Paper")])
+    try:
+        _refuse_items_of(monitor, url_b, "ROLLBACK")
+        with pytest.raises(sqlite3.Error, match="disk says no"):
+            await monitor.poll()
+        stored = {r[0] for r in monitor.store.db.execute("SELECT id FROM items")}
+        assert set(monitor.grouper.index.entries) == stored  # the index holds what is stored
+
+        monitor.store.db.execute("DROP TRIGGER temp.refuse")
+        await monitor.poll()
+        assert monitor.store.scalar("SELECT COUNT(*) FROM items") == 4
+        assert _stories_by_size(monitor) == [2, 2]
+    finally:
+        monitor.close()

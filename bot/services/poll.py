@@ -1,7 +1,9 @@
-"""One poll cycle: fetch → parse → normalise → filter → group → store, feed by feed.
+"""One poll cycle: fetch → parse → normalise → filter → group → store.
 
-Each feed's outcome is committed in its own transaction together with its new validators,
-so a crash mid-cycle keeps every feed already done and refetches the rest next time.
+Workers fetch and parse feeds concurrently; one sink takes the parsed feeds in batches, judges
+all their new items in one call and stores the batch in one transaction. A feed's items and
+its new validators are always committed together, so a crash mid-cycle keeps every batch
+already done and refetches the rest next time.
 """
 
 from __future__ import annotations
@@ -32,6 +34,12 @@ from bot.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 BACKLOG_AGE = timedelta(hours=48)
+# Parsed feeds handled together by the sink. Judging a few items per feed thousands of times
+# costs about twice as much as judging them in batches (per-call overhead, and the model's
+# tables fall out of the CPU cache between calls); a commit per feed costs ~0.8 ms of page
+# writes that a batch shares. A parsed feed holds ~90 KB of items: the queue is bounded.
+SINK_BATCH = 32
+SINK_QUEUE = SINK_BATCH
 
 
 @dataclass(slots=True)
@@ -74,6 +82,15 @@ class _Prepared:
     warning: str | None
 
 
+@dataclass(slots=True)
+class _Parsed:
+    """A feed fetched and parsed by a worker, waiting for the sink."""
+
+    state: FeedState
+    result: FetchResult
+    prepared: _Prepared
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -84,7 +101,7 @@ class Poller:
         settings: Settings,
         relevance: RelevanceFilter,
         grouper: StoryGrouper,
-        workers: int = 2,
+        workers: int = 1,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -113,22 +130,52 @@ class Poller:
         done = 0
         network = self.settings.network
         pending = iter(states)
+        parsed: asyncio.Queue[_Parsed] = asyncio.Queue(maxsize=SINK_QUEUE)
+
+        def finished(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress:
+                progress(done, len(states))
 
         async def worker() -> None:
             # A fixed pool of workers pulling feeds, rather than one task per feed: ten
             # thousand parked tasks would cost memory for nothing.
-            nonlocal done
             for state in pending:
-                await self._poll_feed(fetcher, state, now, bootstrap, force, report)
-                done += 1
-                if progress:
-                    progress(done, len(states))
+                ready = await self._fetch_and_parse(fetcher, state, now, force, report)
+                if ready is None:
+                    finished(1)
+                else:
+                    await parsed.put(ready)
+
+        async def sink() -> None:
+            while True:
+                batch = [await parsed.get()]
+                while len(batch) < SINK_BATCH and not parsed.empty():
+                    batch.append(parsed.get_nowait())
+                try:
+                    await self._judge_and_store(batch, now, bootstrap, report)
+                finally:
+                    finished(len(batch))
+                    for _ in batch:
+                        parsed.task_done()
 
         self._unchanged = []
         try:
             async with Fetcher(network) as fetcher:
                 workers = min(network.concurrency, len(states))
-                await asyncio.gather(*(worker() for _ in range(workers)))
+                consumer = asyncio.create_task(sink())
+                fetching = asyncio.gather(*(worker() for _ in range(workers)))
+                drained: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                try:
+                    await _until_done_or_failed(fetching, consumer)
+                    # Every feed is in the queue now: wait for the sink to store them all.
+                    drained = asyncio.ensure_future(parsed.join())
+                    await _until_done_or_failed(drained, consumer)
+                finally:  # also when the cycle is cancelled (SIGTERM mid-poll)
+                    for task in (fetching, drained, consumer):
+                        task.cancel()
+                    await asyncio.gather(fetching, drained, consumer, return_exceptions=True)
         finally:
             self.store.record_feeds_unchanged(self._unchanged)
         self.store.finish_poll(poll_id, report.counts())
@@ -146,33 +193,34 @@ class Poller:
         if cleared:
             log.info("retention: cleared the summaries of %d old irrelevant items", cleared)
 
-    async def _poll_feed(
+    async def _fetch_and_parse(
         self,
         fetcher: Fetcher,
         state: FeedState,
         now: datetime,
-        bootstrap: bool,
         force: bool,
         report: PollReport,
-    ) -> None:
+    ) -> _Parsed | None:
+        """The feed fetched and parsed, or None when there is nothing to store (backing off,
+        not modified, the same bytes as last time, or a failure already recorded)."""
         if not force and state.next_attempt and state.next_attempt > now:
             report.skipped += 1
-            return
+            return None
         try:
             result = await fetcher.fetch(state.url, state.etag, state.last_modified)
         except FetchError as exc:
             self._fail(state, str(exc), exc.retry_after, report)
-            return
+            return None
         report.bytes_downloaded += len(result.body)
         if result.not_modified:
             report.not_modified += 1
             self._unchanged.append(state.url)
-            return
+            return None
         if result.body_hash and result.body_hash == state.body_hash:
             # The server ignores conditional headers but the bytes are the same: no parse.
             report.unchanged += 1
             self._unchanged.append(state.url)
-            return
+            return None
         report.fetched += 1
         report.bytes_parsed += len(result.body)
         loop = asyncio.get_running_loop()
@@ -180,19 +228,53 @@ class Poller:
             prepared = await loop.run_in_executor(self._executor, self._prepare, state, result, now)
         except NotAFeedError as exc:
             self._fail(state, str(exc), None, report)
-            return
+            return None
         except Exception as exc:  # a parser crash on one feed must not stop the cycle
             log.exception("feed %s could not be processed", state.url)
             self._fail(state, f"could not process the feed: {type(exc).__name__}", None, report)
-            return
+            return None
+        result.body = b""  # parsed: only the validators are stored from here on
+        return _Parsed(state, result, prepared)
+
+    async def _judge_and_store(
+        self, batch: list[_Parsed], now: datetime, bootstrap: bool, report: PollReport
+    ) -> None:
         # Deduplicate on the loop thread (the store's connection lives here), then judge
         # only what is new: re-classifying a changed feed's old items would waste the model.
-        prepared.items = self._only_new(state.url, prepared.items)
-        if prepared.items:
-            prepared.verdicts = await loop.run_in_executor(
-                self._executor, self._judge, prepared.items
-            )
-        self._store(state, result, prepared, now, bootstrap, report)
+        for feed in batch:
+            feed.prepared.items = self._only_new(feed.state.url, feed.prepared.items)
+        items = [item for feed in batch for item in feed.prepared.items]
+        if items:
+            loop = asyncio.get_running_loop()
+            verdicts = await loop.run_in_executor(self._executor, self._judge, items)
+            start = 0
+            for feed in batch:
+                end = start + len(feed.prepared.items)
+                feed.prepared.verdicts = verdicts[start:end]
+                start = end
+        # One transaction for the batch, each feed in a savepoint of its own: a feed whose
+        # storing fails is rolled back alone and recorded as failed; the others commit.
+        grouped: list[str] = []
+        counted = PollReport()
+        try:
+            with self.store.transaction():
+                for feed in batch:
+                    try:
+                        grouped += self._store(
+                            feed.state, feed.result, feed.prepared, now, bootstrap, counted
+                        )
+                    except sqlite3.Error as exc:
+                        if not self.store.in_transaction():
+                            raise  # the error ended the whole transaction: the batch is lost
+                        log.exception("feed %s could not be stored", feed.state.url)
+                        self._fail(feed.state, f"could not store the feed: {exc}", None, report)
+        except BaseException:
+            # The commit failed: nothing of the batch is stored, so the index must not
+            # hold it either (the next poll fetches these feeds again).
+            self.grouper.forget(grouped)
+            raise
+        report.new_items += counted.new_items
+        report.relevant += counted.relevant
 
     def _prepare(self, state: FeedState, result: FetchResult, now: datetime) -> _Prepared:
         language_identifier()  # loaded once, now, while the cycle holds little (see its doc)
@@ -246,7 +328,9 @@ class Poller:
         now: datetime,
         bootstrap: bool,
         report: PollReport,
-    ) -> None:
+    ) -> list[str]:
+        """Group and store one feed's judged items; the ids this call added to the story
+        index (to forget if the enclosing transaction fails)."""
         rows = []
         story_inputs: list[StoryItem] = []
         by_id: dict[str, tuple[Item, Verdict, bool]] = {}
@@ -307,6 +391,7 @@ class Poller:
         self.grouper.forget(i for i in by_id if i not in stored and i not in indexed)
         report.new_items += len(inserted)
         report.relevant += sum(1 for i in inserted if i in by_id)
+        return [i for i in inserted if i in by_id and i not in indexed]
 
     def _fail(
         self, state: FeedState, error: str, retry_after: float | None, report: PollReport
@@ -317,6 +402,18 @@ class Poller:
         until = backoff_until(failures, self.settings.poll_interval, retry_after)
         self.store.record_feed_failure(state.url, error, until)
         log.warning("feed %s failed (%d in a row): %s", state.url, failures, error)
+
+
+async def _until_done_or_failed(work: asyncio.Future[object], sink: asyncio.Task[None]) -> None:
+    """Wait for `work`; if the sink dies first (say the disk is full), stop waiting and
+    raise its error rather than leave the workers blocked on a queue nobody reads."""
+    await asyncio.wait({work, sink}, return_when=asyncio.FIRST_COMPLETED)
+    if sink.done():
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        sink.result()  # raises the sink's error
+        raise RuntimeError("the poll sink stopped early")
+    work.result()
 
 
 def story_item(item: Item, category: str | None) -> StoryItem:

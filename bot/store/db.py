@@ -128,6 +128,9 @@ class Store:
         with self.db.atomic():
             yield self.db
 
+    def in_transaction(self) -> bool:
+        return self.db.conn.in_transaction
+
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         return list(self.db.query(sql, list(params)))
 
