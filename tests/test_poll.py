@@ -327,3 +327,35 @@ async def test_a_lost_transaction_stops_the_cycle_and_loses_nothing(
         assert _stories_by_size(monitor) == [2, 2]
     finally:
         monitor.close()
+
+
+async def test_a_link_reposted_after_its_story_left_the_index_is_not_a_new_story(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The story index forgets old items (and their links) to keep memory bounded; a link
+    re-posted later by another feed is still the stored item, never a second story."""
+    items = ban_items("alpha", 101)
+    items[0]["pubDate"] = rfc822(utcnow() - timedelta(hours=20))  # the oldest: evicted first
+    url_a = feed_server.add("a.xml", body=rss(items))
+    repost = [{**items[0], "title": "Re-shared: " + items[0]["title"], "guid": "other-0"}]
+    repost[0]["pubDate"] = rfc822(utcnow())
+    url_b = feed_server.add("b.xml", body=rss([]), conditional=False)
+    config = write_config(
+        tmp_path / "feeds.yaml",
+        feeds=[(url_a, "Alpha"), (url_b, "Beta")],
+        extra="stories:\n  max_indexed: 100\n",
+    )
+    monitor = Monitor.open(config, tmp_path / "monitor.db")
+    try:
+        await monitor.poll()
+        first_id = monitor.store.scalar("SELECT id FROM items WHERE guid = 'alpha-0'")
+        stories = monitor.store.query("SELECT id, source_count FROM stories ORDER BY id")
+        assert first_id not in monitor.grouper.index.entries
+        assert first_id not in monitor.grouper.index.identities
+        feed_server.routes["b.xml"].body = rss(repost)
+        report = await monitor.poll(force=True)
+        assert report.fetched == 1
+        assert report.new_items == 0
+        assert monitor.store.query("SELECT id, source_count FROM stories ORDER BY id") == stories
+    finally:
+        monitor.close()

@@ -258,26 +258,29 @@ def test_from_store_on_an_empty_database(tmp_path: Path) -> None:
     store.close()
 
 
-def test_from_store_keeps_exact_identities_of_old_items(tmp_path: Path) -> None:
-    store = Store(tmp_path / "t.db")
-    grouper = StoryGrouper(SETTINGS)
-    old = item("old", "An old story", "Old text.", canonical_url="https://x.example/a")
-    _store_batch(store, grouper, [old])
-    recent = item(
-        "new",
-        "Unrelated recent news",
-        "Recent text.",
-        published=old.published + timedelta(days=30),
-        canonical_url="https://x.example/b",
-    )
-    _store_batch(store, grouper, [recent])
-    rebuilt = StoryGrouper.from_store(store, SETTINGS)
-    assert "old" not in rebuilt.index.entries  # out of the window: no text features kept
-    repost = item(
-        "re", "Re-posted", "x", published=recent.published, canonical_url=old.canonical_url
-    )
-    assert rebuilt.assign(repost) == (1, False)
-    store.close()
+def test_exact_identities_leave_the_index_with_their_items() -> None:
+    """Memory stays bounded however long the bot runs: a URL or GUID is held only while its
+    item is indexed (older links are the store's business: see test_poll's re-post test)."""
+    grouper = StoryGrouper(SETTINGS.model_copy(update={"max_indexed": 100}))
+    start = datetime(2024, 3, 13, tzinfo=UTC)
+    for n in range(300):
+        grouper.assign(
+            item(
+                f"i{n}",
+                f"Report number {n}",
+                published=start + timedelta(minutes=n),
+                canonical_url=f"https://x.example/{n}",
+                guid=f"g{n}",
+                feed_url="https://feed.example/rss",
+            )
+        )
+    index = grouper.index
+    assert len(index.entries) == 100
+    assert set(index.identities) == set(index.entries)
+    assert len(index.by_url) == len(index.by_guid) == 100
+    # A copy of a recent item still joins it by URL.
+    copy = item("copy", "Another headline", canonical_url="https://x.example/299")
+    assert grouper.decide(copy).reason == "url"
 
 
 # ------------------------------------------------------------------ forget

@@ -2,9 +2,11 @@
 
 Why a window: a development is reported within days; comparing a new item with last year's
 coverage costs time and only risks merging a new event into an old story. Items older than
-two windows behind the newest item seen are evicted from the near-duplicate structures (LSH,
-inverted index), so adding an item costs the same at 10k or 10M stored. Exact identities (URL,
-feed+GUID) are kept for every item: a re-posted link always joins its story.
+two windows behind the newest item seen are evicted, so adding an item costs the same at 10k
+or 10M stored, and memory stays bounded however long the bot runs. Exact identities (URL,
+feed+GUID) leave with their entry: an item whose link or GUID is already stored never reaches
+the grouper (the poller drops it: its id is a hash of its canonical URL), so the index needs
+them only for copies that arrive together.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class StoryIndex:
             entry = self.entries.get(item_id)
             if entry is not None and entry.published == published:
                 self._drop(entry)
+                self._forget_identity(item_id)
 
     def _drop(self, entry: Entry) -> None:
         self._weights.clear()
@@ -139,14 +142,17 @@ class StoryIndex:
             entry = self.entries.get(item_id)
             if entry is not None:
                 self._drop(entry)
-            known = self.identities.pop(item_id, None)
-            if known is None:
-                continue
-            url, guid_key, story = known
-            if url and self.by_url.get(url) == story:
-                del self.by_url[url]
-            if guid_key and self.by_guid.get(guid_key) == story:
-                del self.by_guid[guid_key]
+            self._forget_identity(item_id)
+
+    def _forget_identity(self, item_id: str) -> None:
+        known = self.identities.pop(item_id, None)
+        if known is None:
+            return
+        url, guid_key, story = known
+        if url and self.by_url.get(url) == story:
+            del self.by_url[url]
+        if guid_key and self.by_guid.get(guid_key) == story:
+            del self.by_guid[guid_key]
 
     def weight(self, key: str) -> float:
         """Inverse document frequency within the window (smoothed for a young index), scaled

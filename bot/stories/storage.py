@@ -29,14 +29,10 @@ def rebuild(cls: type[StoryGrouper], store: Store, settings: StoriesSettings) ->
 
 
 def fill_index(grouper: StoryGrouper, store: Store) -> None:
-    """Exact identities (URL, feed+GUID) for every grouped item; text features only for items
-    the live index would still hold (two windows behind the newest), so start-up time depends
-    on the recent volume, not on the size of the archive."""
+    """The items the live index would still hold (two windows behind the newest, at most
+    its capacity), with their exact identities: start-up time and memory depend on the
+    recent volume, not on the size of the archive."""
     index = grouper.index
-    for item_id, url, feed_url, guid, story in store.db.execute(
-        "SELECT id, canonical_url, feed_url, guid, story_id FROM items WHERE story_id IS NOT NULL"
-    ):
-        index.remember(item_id, int(story), url or "", (feed_url, guid) if guid else None)
     newest = from_iso(store.scalar("SELECT MAX(published) FROM items WHERE story_id IS NOT NULL"))
     if newest is None:
         return
@@ -44,7 +40,7 @@ def fill_index(grouper: StoryGrouper, store: Store) -> None:
     # The most recent items first, as many as the live index would hold, then oldest first
     # so that each story's first item is indexed first, as it was live.
     rows = store.db.execute(
-        "SELECT id, title, summary, lang, published, story_id "
+        "SELECT id, title, summary, lang, published, story_id, canonical_url, feed_url, guid "
         "FROM items WHERE story_id IS NOT NULL AND published >= ? "
         "ORDER BY published DESC, id DESC LIMIT ?",
         [since, index.capacity],
@@ -52,11 +48,12 @@ def fill_index(grouper: StoryGrouper, store: Store) -> None:
     rows.reverse()
     stories = {int(r[5]) for r in rows}
     grouper.categories.update(_story_categories(store, stories))
-    for item_id, title, summary, lang, published, story in rows:
+    for item_id, title, summary, lang, published, story, url, feed_url, guid in rows:
         moment = from_iso(published)
         if moment is None:
             continue
         features = compute(title or "", summary or "", lang or "und")
+        index.remember(item_id, int(story), url or "", (feed_url, guid) if guid else None)
         index.add(Entry(item_id, int(story), moment.timestamp(), features))
 
 
