@@ -30,10 +30,10 @@ NO_SIGNATURE = np.zeros(0, dtype=np.uint32)
 LSH_THRESHOLD = 0.3
 # Inverted-index bounds: only the most recent postings of a key are read, and keys found in
 # more than this share of the window (e.g. "2025" in a busy week) are skipped as uninformative.
-MAX_POSTINGS = 32
-MAX_WORD_POSTINGS = 12  # lede words are many and weak: fewer postings each
+MAX_POSTINGS = 16
+MAX_WORD_POSTINGS = 8  # lede words are many and weak: fewer postings each
 MAX_KEY_SHARE = 0.2
-MAX_CANDIDATES = 12
+MAX_CANDIDATES = 8
 MAX_QUERY_KEYS = 16
 LSH_RANK = 1e6  # above any sum of key weights
 KIND_WEIGHT = {"t:": 2.0, "m:": 2.0, "d:": 1.5, "u:": 1.5, "v:": 0.5, "c:": 0.5, "w:": 0.5}

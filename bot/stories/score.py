@@ -91,30 +91,36 @@ def compare(
         title = len(a.title_words & b.title_words) / t_union if t_union else 0.0
     a_long, b_long = a.length >= SHORT_WORDS, b.length >= SHORT_WORDS
     veto = conflict(a.evidence, b.evidence, a_long, b_long, containment >= SAME_BODY)
-    keys, shared = key_overlap(a.keys, b.keys, weight)
-    cognates = cognate_overlap(a, b)
-    return Pair(jaccard, containment, title, keys, shared, cognates, cross, veto, proximity)
+    shared = a.keys & b.keys
+    keys = key_overlap(a.keys, b.keys, shared, weight)
+    cognates = cognate_overlap(a, b, shared)
+    return Pair(jaccard, containment, title, keys, len(shared), cognates, cross, veto, proximity)
 
 
-def cognate_overlap(a: Features, b: Features) -> float:
+def cognate_overlap(a: Features, b: Features, shared_keys: frozenset[str]) -> float:
     """Shared long-word stems relative to the smaller side (at least MIN_STEMS), leaving out
     the stems of shared names: those are already counted as keys, and counting them twice
     would let two shared names pass for a translation."""
-    names = {cognate_stem(k[2:]) for k in a.keys & b.keys if k.startswith("e:")}
-    ours, theirs = a.cognates - names, b.cognates - names
+    names = {cognate_stem(k[2:]) for k in shared_keys if k.startswith("e:")}
+    if names:
+        ours, theirs = a.cognates - names, b.cognates - names
+    else:
+        ours, theirs = a.cognates, b.cognates
     return len(ours & theirs) / max(MIN_STEMS, min(len(ours), len(theirs)))
 
 
 def key_overlap(
-    a: frozenset[str], b: frozenset[str], weight: Callable[[str], float]
-) -> tuple[float, int]:
+    a: frozenset[str],
+    b: frozenset[str],
+    shared: frozenset[str],
+    weight: Callable[[str], float],
+) -> float:
     """Weighted overlap of two key sets relative to the smaller side (a summary's few facts
     all appear in its original), the smaller side counting as at least MIN_KEYS keys."""
-    shared = a & b
     if not shared:
-        return 0.0, 0
+        return 0.0
     w_shared = sum(weight(k) for k in shared)
     w_a = sum(weight(k) for k in a)
     w_b = sum(weight(k) for k in b)
     floor = w_shared / len(shared) * MIN_KEYS
-    return w_shared / max(min(w_a, w_b), floor), len(shared)
+    return w_shared / max(min(w_a, w_b), floor)
