@@ -231,6 +231,29 @@ def test_runtime_matches_scikit_learn() -> None:
     assert np.allclose(category, expected_category, atol=1e-5)
 
 
+def test_word_cache_stays_bounded_and_changes_no_score(
+    model: TfidfModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Months of news bring new words every day: the per-word n-gram cache must not grow with
+    them, and whether a word's ids come from the cache or fresh must not change a score."""
+    import bot.relevance.classifier as classifier
+
+    monkeypatch.setattr(classifier, "WORD_CACHE", 50)
+    items = [
+        TextInput(f"w{n}", f"TikTok ban word{n} senate{n}", f"Lawmakers vote{n} sale{n}", "en")
+        for n in range(120)
+    ]
+    for block in model.blocks:
+        block.cache.clear()
+    first = [o.score for o in model.predict(items)]
+    assert all(len(block.cache) <= 50 for block in model.blocks)
+    again = [o.score for o in model.predict(items)]  # partly cached now
+    for block in model.blocks:
+        block.cache.clear()
+    fresh = [o.score for o in model.predict(items)]
+    assert first == again == fresh
+
+
 def test_training_is_deterministic() -> None:
     train = load_dataset().train
     a, b = fit(train), fit(list(reversed(train)))

@@ -385,6 +385,20 @@ def test_eval_set_meets_the_targets() -> None:
     assert "B-cubed" in report.format()
 
 
+def test_an_indexed_item_compares_exactly_as_it_did_when_new() -> None:
+    """The index keeps items in a compact form (tuples, no names in the evidence): every
+    pair of dev-set items must score and veto the same against either form."""
+    from bot.stories.features import compute
+    from bot.stories.score import compare
+
+    items = list(dev_items().values())
+    features = [compute(i.title, i.summary, i.lang) for i in items]
+    weight = StoryGrouper(SETTINGS).index.weight
+    for a in features:
+        for b in features:
+            assert compare(a, b.stored(), weight, 0.5) == compare(a, b, weight, 0.5)
+
+
 def test_known_band_parameters_are_datasketchs() -> None:
     # The index uses stored (bands, rows) so a poll need not import datasketch; they must stay
     # what datasketch's optimiser picks for the same threshold and permutation count.

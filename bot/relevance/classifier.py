@@ -59,6 +59,7 @@ LONG_SUMMARY = 1000  # characters: above this the summary is an article body, no
 WINDOW_CHARS = 500  # an article is read in windows about the size of a feed summary
 TOP_WINDOWS = 3
 DECISION_CHUNK = 64  # docs scored together (see TfidfModel._decisions)
+WORD_CACHE = 30_000  # words whose character n-gram ids are kept, per block
 KEEP_MODELS = 3  # cached artefacts kept in <storage>/models
 CHAR_RANGE = (2, 5)
 
@@ -239,7 +240,7 @@ class Block:
     offset: int
     # Runtime only, never saved: a word's feature ids (Zipf: most words of a new item have
     # been seen before, so their character n-grams are generated and looked up once).
-    cache: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "cache": {}}
@@ -251,12 +252,14 @@ class Block:
     def width(self) -> int:
         return len(self.idf)
 
-    def _word_ids(self, spec: BlockSpec, word: str) -> list[int]:
+    def _word_ids(self, spec: BlockSpec, word: str) -> tuple[int, ...]:
         ids = self.cache.get(word)
         if ids is None:
             get = self.vocab.get
-            ids = [i for i in map(get, spec.analyzer(word)) if i is not None]
-            if len(self.cache) > 200_000:  # bound memory on a long-running bot
+            ids = tuple(i for i in map(get, spec.analyzer(word)) if i is not None)
+            # ~250 bytes a word: bounded so months of news vocabulary cannot grow the bot
+            # (200,000 words per block were up to 100 MB); frequent words come back at once.
+            if len(self.cache) >= WORD_CACHE:
                 self.cache.clear()
             self.cache[word] = ids
         return ids

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from sys import intern
 
 from bot.stories.lexicon import (
@@ -66,6 +66,13 @@ class Evidence:
     money: frozenset[str]  # amounts in millions: "14000"
     events: frozenset[str]  # event types named in the headline
     chambers: frozenset[str]  # house / senate named in the headline
+
+    def facts_only(self) -> Evidence:
+        """Without names and plain numbers (already in the item's keys): what `conflict`
+        reads, for the index to keep."""
+        if not self.entities and not self.numbers:
+            return self
+        return replace(self, entities=EMPTY, numbers=EMPTY)
 
     def keys(self) -> set[str]:
         """Everything usable as language-independent index and match keys."""

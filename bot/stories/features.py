@@ -15,27 +15,50 @@ NUM_PERM = 128
 # bounded so a 50 KB page cannot stall a poll.
 EVIDENCE_CHARS = 6000
 LEDE_WORDS = 30
+NO_SIGNATURE = np.zeros(0, dtype=np.uint32)
 _rng = np.random.RandomState(20240313)
 # Affine permutations h -> a*h + b (mod 2**32) with odd a: bijective, cheap, vectorised.
 _PERM_A = (_rng.randint(0, 1 << 31, NUM_PERM, dtype=np.uint64) * 2 + 1).astype(np.uint32)
 _PERM_B = _rng.randint(0, 1 << 32, NUM_PERM, dtype=np.uint64).astype(np.uint32)
 
 
+# A set of words or keys: frozensets while an item is being matched, tuples once it is stored
+# in the index (see Features.stored).
+Words = frozenset[str] | tuple[str, ...]
+
+
 @dataclass(slots=True)
 class Features:
     lang: str
-    title_words: frozenset[str]
+    title_words: Words
     shingles: np.ndarray  # sorted unique uint32 character-shingle hashes
     length: int  # content words read (capped at MAX_WORDS)
     evidence: Evidence
-    keys: frozenset[str]  # language-independent keys (names, figures, dates)
-    cognates: frozenset[str]  # prefixes of long words, compared across languages
+    keys: Words  # language-independent keys (names, figures, dates)
+    cognates: Words  # prefixes of long words, compared across languages
     lede_keys: tuple[str, ...]  # "w:" + lede words: with keys, what the inverted index reads
     minhash: np.ndarray  # MinHash signature of the shingles (query and insert, then dropped)
 
     @property
     def index_keys(self) -> tuple[str, ...]:
         return (*self.keys, *self.lede_keys)
+
+    def stored(self) -> Features:
+        """The compact form the index keeps: an item is then only ever the second side of a
+        comparison, which iterates its sets (score.compare), so tuples serve (a frozenset of
+        20 strings costs 2.3 KB, a tuple 200 bytes). Its names and plain numbers live on in
+        `keys`: the evidence keeps only what vetoes a match."""
+        return Features(
+            lang=self.lang,
+            title_words=tuple(self.title_words),
+            shingles=self.shingles,
+            length=self.length,
+            evidence=self.evidence.facts_only(),
+            keys=tuple(self.keys),
+            cognates=tuple(self.cognates),
+            lede_keys=self.lede_keys,
+            minhash=NO_SIGNATURE,  # the LSH keeps its band keys
+        )
 
 
 def compute(title: str, summary: str, lang: str) -> Features:

@@ -18,12 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
-import numpy as np
-
 from bot.stories.features import NUM_PERM, Features
 from bot.stories.lsh import BandedLSH
-
-NO_SIGNATURE = np.zeros(0, dtype=np.uint32)
 
 # LSH recall threshold on character-shingle Jaccard: low, because it only proposes
 # candidates; the scorer decides.
@@ -92,7 +88,7 @@ class StoryIndex:
         self._weights.clear()
         self.entries[entry.id] = entry
         self.lsh.insert(entry.id, entry.features.minhash)
-        entry.features.minhash = NO_SIGNATURE  # the LSH keeps its band keys; 600 bytes saved
+        entry.features = entry.features.stored()  # 9.6 -> ~5 KB an entry
         for key in entry.features.index_keys:
             self.postings.setdefault(key, {})[entry.id] = None
             self.df[key] += 1

@@ -9,11 +9,12 @@ follow their original within hours, look-alike events are days apart.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.stories.evidence import conflict
-from bot.stories.features import Features, overlap
+from bot.stories.features import Features, Words, overlap
 from bot.stories.text import cognate_stem
 
 # Below this many content words an item is a brief (an RSS summary, a headline-only entry):
@@ -79,6 +80,8 @@ class Pair:
 def compare(
     a: Features, b: Features, weight: Callable[[str], float], proximity: float = 0.0
 ) -> Pair:
+    """`a` is the item being matched (frozensets, as `compute` makes them); `b` may be an
+    indexed item in its stored form (tuples): only `a`'s sets are intersected."""
     cross = a.lang != b.lang
     jaccard = containment = title = 0.0
     if not cross:
@@ -87,11 +90,12 @@ def compare(
         jaccard = common / union if union else 0.0
         smaller = min(len(a.shingles), len(b.shingles))
         containment = common / smaller if smaller else 0.0
-        t_union = len(a.title_words | b.title_words)
-        title = len(a.title_words & b.title_words) / t_union if t_union else 0.0
+        t_common = len(a.title_words.intersection(b.title_words))
+        t_union = len(a.title_words) + len(b.title_words) - t_common
+        title = t_common / t_union if t_union else 0.0
     a_long, b_long = a.length >= SHORT_WORDS, b.length >= SHORT_WORDS
     veto = conflict(a.evidence, b.evidence, a_long, b_long, containment >= SAME_BODY)
-    shared = a.keys & b.keys
+    shared = a.keys.intersection(b.keys)
     keys = key_overlap(a.keys, b.keys, shared, weight)
     cognates = cognate_overlap(a, b, shared)
     return Pair(jaccard, containment, title, keys, len(shared), cognates, cross, veto, proximity)
@@ -103,15 +107,17 @@ def cognate_overlap(a: Features, b: Features, shared_keys: frozenset[str]) -> fl
     would let two shared names pass for a translation."""
     names = {cognate_stem(k[2:]) for k in shared_keys if k.startswith("e:")}
     if names:
-        ours, theirs = a.cognates - names, b.cognates - names
+        ours = a.cognates - names
+        theirs = sum(1 for stem in b.cognates if stem not in names)
     else:
-        ours, theirs = a.cognates, b.cognates
-    return len(ours & theirs) / max(MIN_STEMS, min(len(ours), len(theirs)))
+        ours, theirs = a.cognates, len(b.cognates)
+    # (a - names) & (b - names) is (a - names) & b.
+    return len(ours.intersection(b.cognates)) / max(MIN_STEMS, min(len(ours), theirs))
 
 
 def key_overlap(
-    a: frozenset[str],
-    b: frozenset[str],
+    a: Words,
+    b: Words,
     shared: frozenset[str],
     weight: Callable[[str], float],
 ) -> float:
@@ -119,8 +125,9 @@ def key_overlap(
     all appear in its original), the smaller side counting as at least MIN_KEYS keys."""
     if not shared:
         return 0.0
-    w_shared = sum(weight(k) for k in shared)
-    w_a = sum(weight(k) for k in a)
-    w_b = sum(weight(k) for k in b)
+    # fsum: exactly rounded in any order, so a set's (hash-seeded) order cannot move a score.
+    w_shared = math.fsum(weight(k) for k in shared)
+    w_a = math.fsum(weight(k) for k in a)
+    w_b = math.fsum(weight(k) for k in b)
     floor = w_shared / len(shared) * MIN_KEYS
     return w_shared / max(min(w_a, w_b), floor)
