@@ -259,8 +259,9 @@ def test_from_store_on_an_empty_database(tmp_path: Path) -> None:
 
 
 def test_exact_identities_leave_the_index_with_their_items() -> None:
-    """Memory stays bounded however long the bot runs: a URL or GUID is held only while its
-    item is indexed (older links are the store's business: see test_poll's re-post test)."""
+    """Memory stays bounded however long the bot runs: a URL, a GUID or a story's category is
+    held only while its item is indexed (older links are the store's business: see
+    test_poll's re-post test)."""
     grouper = StoryGrouper(SETTINGS.model_copy(update={"max_indexed": 100}))
     start = datetime(2024, 3, 13, tzinfo=UTC)
     for n in range(300):
@@ -278,6 +279,7 @@ def test_exact_identities_leave_the_index_with_their_items() -> None:
     assert len(index.entries) == 100
     assert set(index.identities) == set(index.entries)
     assert len(index.by_url) == len(index.by_guid) == 100
+    assert set(index.categories) == set(index.members)  # per story, while it has members
     # A copy of a recent item still joins it by URL.
     copy = item("copy", "Another headline", canonical_url="https://x.example/299")
     assert grouper.decide(copy).reason == "url"

@@ -69,7 +69,6 @@ class StoryGrouper:
         self.next_story_id = next_story_id
         self._index = StoryIndex(settings.window_hours * 3600.0, settings.max_indexed)
         self._load: Callable[[], None] | None = None
-        self.categories: dict[int, str | None] = {}
 
     @property
     def index(self) -> StoryIndex:
@@ -100,7 +99,7 @@ class StoryGrouper:
         else:
             decision = self._near(features, published, item.category)
         if decision.new:
-            self.categories[decision.story] = item.category
+            self.index.categories[decision.story] = item.category
         self.index.remember(item.id, decision.story, item.canonical_url, guid_key)
         self.index.add(Entry(item.id, decision.story, published, features))
         return decision
@@ -138,11 +137,12 @@ class StoryGrouper:
         """Best same-language and best cross-language match per candidate story."""
         scores: dict[int, tuple[_Best, _Best]] = {}
         weight, window = self.index.weight, self.index.window
+        categories = self.index.categories
         for candidate in self.index.candidates(features, published):
             proximity = max(0.0, 1.0 - abs(published - candidate.published) / window)
             pair = compare(features, candidate.features, weight, proximity)
             score = pair.score()
-            if category and self.categories.get(candidate.story) == category:
+            if category and categories.get(candidate.story) == category:
                 score += 0.05  # the classifier's category is weak but independent evidence
             same, cross = scores.setdefault(candidate.story, (_Best(), _Best()))
             (cross if pair.cross else same).offer(score, candidate.id)

@@ -57,6 +57,8 @@ class StoryIndex:
         self.identities: dict[str, tuple[str, tuple[str, str] | None, int]] = {}
         self.members: dict[int, dict[str, None]] = {}  # story -> indexed members
         self.story_seed: dict[int, str] = {}  # story -> earliest indexed member
+        # story -> the classifier's category for its first item, while the story has members
+        self.categories: dict[int, str | None] = {}
         self.high_water = -math.inf
         self._expiry: list[tuple[float, str]] = []
         self._weights: dict[str, float] = {}  # valid until the next add or drop
@@ -129,6 +131,7 @@ class StoryIndex:
         if not members:
             self.members.pop(entry.story, None)
             self.story_seed.pop(entry.story, None)
+            self.categories.pop(entry.story, None)
         elif self.story_seed.get(entry.story) == entry.id:
             earliest = min(members, key=lambda i: self.entries[i].published)
             self.story_seed[entry.story] = earliest

@@ -47,7 +47,7 @@ def fill_index(grouper: StoryGrouper, store: Store) -> None:
     ).fetchall()
     rows.reverse()
     stories = {int(r[5]) for r in rows}
-    grouper.categories.update(_story_categories(store, stories))
+    index.categories.update(_story_categories(store, stories))
     for item_id, title, summary, lang, published, story, url, feed_url, guid in rows:
         moment = from_iso(published)
         if moment is None:
