@@ -90,7 +90,7 @@ class StoriesSettings(BaseModel):
     near_duplicate_threshold: float = Field(0.5, gt=0, le=1)
     cross_language_threshold: float = Field(0.6, gt=0, le=1)
     window_hours: int = Field(72, ge=1)
-    # Story grouping keeps text features for at most this many recent items (about 9 KB
+    # Story grouping keeps text features for at most this many recent items (about 7 KB
     # each: memory and start-up time stay bounded even in a burst); an older item's link or
     # GUID is recognised by the store. 5,000 is ~800 relevant items a day for the two
     # windows kept.

@@ -273,6 +273,14 @@ def _refuse_items_of(monitor: Monitor, feed_url: str, how: str) -> None:
     )
 
 
+def _wire_and_copy(feed_server: FeedServer, tmp_path: Path) -> tuple[Monitor, str, str]:
+    """Two reports from a wire (feed A) and the same two carried by a paper (feed B)."""
+    original = ban_items("wire", 2)
+    url_a = feed_server.add("a.xml", body=rss(original))
+    url_b = feed_server.add("b.xml", body=rss(_syndicated(original, "paper")))
+    return open_monitor(tmp_path, [(url_a, "Wire"), (url_b, "Paper")]), url_a, url_b
+
+
 def _stories_by_size(monitor: Monitor) -> list[int]:
     return sorted(row[0] for row in monitor.store.db.execute("SELECT source_count FROM stories"))
 
@@ -280,10 +288,7 @@ def _stories_by_size(monitor: Monitor) -> list[int]:
 async def test_a_feed_that_cannot_be_stored_fails_alone_and_is_fetched_again(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    original = ban_items("wire", 2)
-    url_a = feed_server.add("a.xml", body=rss(original))
-    url_b = feed_server.add("b.xml", body=rss(_syndicated(original, "paper")))
-    monitor = open_monitor(tmp_path, [(url_a, "Wire"), (url_b, "Paper")])
+    monitor, url_a, url_b = _wire_and_copy(feed_server, tmp_path)
     try:
         _refuse_items_of(monitor, url_b, "ABORT")
         first = await monitor.poll()
@@ -310,10 +315,7 @@ async def test_a_lost_transaction_stops_the_cycle_and_loses_nothing(
     """When SQLite ends the whole transaction, every feed of the batch is rolled back: the
     cycle stops with the error, the index forgets what it grouped, and the next cycle stores
     it all, grouped as if nothing had happened."""
-    original = ban_items("wire", 2)
-    url_a = feed_server.add("a.xml", body=rss(original))
-    url_b = feed_server.add("b.xml", body=rss(_syndicated(original, "paper")))
-    monitor = open_monitor(tmp_path, [(url_a, "Wire"), (url_b, "Paper")])
+    monitor, _, url_b = _wire_and_copy(feed_server, tmp_path)
     try:
         _refuse_items_of(monitor, url_b, "ROLLBACK")
         with pytest.raises(sqlite3.Error, match="disk says no"):

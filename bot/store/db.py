@@ -199,7 +199,8 @@ class Store:
         stories: list[StoryWrite],
         next_attempt: datetime | None = None,
     ) -> list[str]:
-        """Store a feed's new items, their stories and its new fetch state in one transaction.
+        """Store a feed's new items, their stories and its new fetch state in one transaction
+        (a savepoint inside the caller's: the poller commits a batch of feeds at once).
 
         The validators (ETag, Last-Modified, body hash) are written in the same transaction
         as the items, so a crash before commit means the next poll fetches the feed again.
