@@ -8,6 +8,9 @@ independently of bot/stories/evalset.jsonl) so the grouping is not only fitted t
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +22,9 @@ from bot.ingest.normalize import canonical_url, detect_language, html_to_text
 from bot.store.db import Store, StoryWrite
 from bot.stories.cluster import cluster_lines
 from bot.stories.evaluate import DEFAULT_EVALSET, evaluate_stories, load_items
+from bot.stories.features import compute
 from bot.stories.grouper import StoryGrouper, StoryItem, group_items
+from bot.stories.index import Entry
 from bot.stories.lsh import KNOWN_BANDS, BandedLSH, datasketch_band_params
 from bot.timeutil import to_iso
 
@@ -283,6 +288,56 @@ def test_exact_identities_leave_the_index_with_their_items() -> None:
     # A copy of a recent item still joins it by URL.
     copy = item("copy", "Another headline", canonical_url="https://x.example/299")
     assert grouper.decide(copy).reason == "url"
+
+
+def test_a_story_is_checked_against_its_earliest_indexed_member() -> None:
+    """Copies must agree with the story's first report (no chaining); when that report
+    leaves the index, the next earliest takes its place, however many members the story has."""
+    grouper = StoryGrouper(SETTINGS.model_copy(update={"max_indexed": 1000}))
+    index = grouper.index
+    start = datetime(2024, 3, 13, tzinfo=UTC)
+    stamps = [start + timedelta(minutes=m) for m in (30, 10, 50, 10, 20)]  # out of order
+    for n, stamp in enumerate(stamps):
+        index.add(Entry(f"m{n}", 7, stamp.timestamp(), compute(f"Report {n}", "", "en")))
+    assert index.seed(7).id == "m1"  # the earliest; of two equals, the first added
+    index.forget(["m1"])
+    assert index.seed(7).id == "m3"
+    index.forget(["m3", "m4"])
+    assert index.seed(7).id == "m0"
+    index.forget(["m0", "m2"])
+    assert index.seed(7) is None and 7 not in index.members
+
+
+_TIED_CANDIDATES = """
+from datetime import UTC, datetime
+from bot.stories.features import compute
+from bot.stories.index import Entry, StoryIndex
+names = [a + b + "ton" for a in "BCDFGHKLMNPRSTVZ" for b in "aeiou"][:24]
+index = StoryIndex(3 * 86400.0, 1000)
+now = datetime(2024, 3, 13, tzinfo=UTC).timestamp()
+for n, name in enumerate(names):
+    index.add(Entry(f"i{n}", n, now, compute(f"{name} met officials", "", "en")))
+query = compute(" and ".join(names[:20]) + " gathered", "", "en")
+print([e.id for e in index.candidates(query, now)])
+"""
+
+
+def test_candidates_do_not_depend_on_the_hash_seed() -> None:
+    """Python salts str hashes per process, so a set's order differs between runs. An item
+    naming 20 people, each named by one indexed item (equally rare keys, more than are
+    looked up): the same candidates must come back in every process."""
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", _TIED_CANDIDATES],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3", "4")
+    }
+    assert len(runs) == 1
+    assert runs.pop().count("'i") == 8  # MAX_CANDIDATES of the 20
 
 
 # ------------------------------------------------------------------ forget

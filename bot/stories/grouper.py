@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from bot.config import StoriesSettings
 from bot.stories.features import Features, compute
 from bot.stories.index import Entry, StoryIndex
-from bot.stories.score import compare
+from bot.stories.score import compare, key_weight
 
 if TYPE_CHECKING:
     from bot.store.db import Store
@@ -138,9 +138,11 @@ class StoryGrouper:
         scores: dict[int, tuple[_Best, _Best]] = {}
         weight, window = self.index.weight, self.index.window
         categories = self.index.categories
-        for candidate in self.index.candidates(features, published):
+        candidates = self.index.candidates(features, published)
+        own = key_weight(features.keys, weight) if candidates else 0.0  # the same each time
+        for candidate in candidates:
             proximity = max(0.0, 1.0 - abs(published - candidate.published) / window)
-            pair = compare(features, candidate.features, weight, proximity)
+            pair = compare(features, candidate.features, weight, proximity, own)
             score = pair.score()
             if category and categories.get(candidate.story) == category:
                 score += 0.05  # the classifier's category is weak but independent evidence
@@ -159,8 +161,7 @@ class StoryGrouper:
 
     def _clashes_with_story(self, features: Features, story: int, matched: str) -> bool:
         # Guard against chaining: a copy of a copy must still agree with the story's original.
-        seed_id = self.index.story_seed.get(story)
-        seed = self.index.entries.get(seed_id or "")
+        seed = self.index.seed(story)
         if seed is None or seed.id == matched:
             return False
         return compare(features, seed.features, self.index.weight).veto is not None

@@ -56,7 +56,11 @@ class StoryIndex:
         self.by_guid: dict[tuple[str, str], int] = {}
         self.identities: dict[str, tuple[str, tuple[str, str] | None, int]] = {}
         self.members: dict[int, dict[str, None]] = {}  # story -> indexed members
-        self.story_seed: dict[int, str] = {}  # story -> earliest indexed member
+        # story -> heap of (published, order added, id) over its members, stale pairs
+        # skipped when they surface: the earliest member is found without rescanning a hot
+        # story's hundreds of members each time its earliest one leaves.
+        self._seeds: dict[int, list[tuple[float, int, str]]] = {}
+        self._added = 0
         # story -> the classifier's category for its first item, while the story has members
         self.categories: dict[int, str | None] = {}
         self.high_water = -math.inf
@@ -95,9 +99,10 @@ class StoryIndex:
             self.postings.setdefault(key, {})[entry.id] = None
             self.df[key] += 1
         self.members.setdefault(entry.story, {})[entry.id] = None
-        seed = self.entries.get(self.story_seed.get(entry.story, ""))
-        if seed is None or entry.published < seed.published:
-            self.story_seed[entry.story] = entry.id
+        self._added += 1
+        heapq.heappush(
+            self._seeds.setdefault(entry.story, []), (entry.published, self._added, entry.id)
+        )
         heapq.heappush(self._expiry, (entry.published, entry.id))
         self.high_water = max(self.high_water, entry.published)
         self._evict()
@@ -130,11 +135,19 @@ class StoryIndex:
         members.pop(entry.id, None)
         if not members:
             self.members.pop(entry.story, None)
-            self.story_seed.pop(entry.story, None)
+            self._seeds.pop(entry.story, None)
             self.categories.pop(entry.story, None)
-        elif self.story_seed.get(entry.story) == entry.id:
-            earliest = min(members, key=lambda i: self.entries[i].published)
-            self.story_seed[entry.story] = earliest
+
+    def seed(self, story: int) -> Entry | None:
+        """The story's earliest indexed member (the first one added, among equals)."""
+        heap = self._seeds.get(story)
+        while heap:
+            published, _, item_id = heap[0]
+            entry = self.entries.get(item_id)
+            if entry is not None and entry.story == story and entry.published == published:
+                return entry
+            heapq.heappop(heap)  # dropped or forgotten since
+        return None
 
     def forget(self, item_ids: Iterable[str]) -> None:
         for item_id in item_ids:
@@ -167,24 +180,27 @@ class StoryIndex:
         """Recent entries that share near-duplicate text (LSH) or rare keys (names, figures,
         lede words), within the time window: a bounded set whatever the index size. Only
         the item's rarest keys are looked up, and only their most recent postings."""
-        found: dict[str, float] = {}
         # Text near-duplicates rank first, by the number of LSH bands they share.
-        for item_id, bands in self.lsh.query(features.minhash).items():
-            found[str(item_id)] = LSH_RANK + bands
+        found: dict[str, float] = {
+            item_id: LSH_RANK + bands for item_id, bands in self.lsh.query(features.minhash).items()
+        }
         ceiling = MAX_KEY_SHARE * len(self.entries) + MAX_POSTINGS
         postings = self.postings
-        present = [k for k in features.index_keys if k in postings]
-        present.sort(key=lambda k: len(postings[k]))
-        for key in present[:MAX_QUERY_KEYS]:
+        # Ties broken by the key itself: `keys` is a set, and its order (salted by
+        # PYTHONHASHSEED) must not decide which candidates a run considers.
+        present = sorted((len(postings[k]), k) for k in features.index_keys if k in postings)
+        for size, key in present[:MAX_QUERY_KEYS]:
             posting = postings[key]
-            if len(posting) > ceiling:
+            if size > ceiling:
                 break  # sorted by size: every later key is as common
             w = self.weight(key)
             limit = MAX_WORD_POSTINGS if key.startswith("w:") else MAX_POSTINGS
             for item_id in islice(reversed(posting), limit):
                 found[item_id] = found.get(item_id, 0.0) + w
         out = []
-        for item_id in heapq.nlargest(MAX_CANDIDATES, found, key=found.__getitem__):
+        # sorted(...)[:n] is what heapq.nlargest returns, ties included, and is faster on the
+        # few hundred hits of a crowded index.
+        for item_id in sorted(found, key=found.__getitem__, reverse=True)[:MAX_CANDIDATES]:
             entry = self.entries.get(item_id)
             if entry is not None and abs(entry.published - published) <= self.window:
                 out.append(entry)

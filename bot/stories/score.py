@@ -78,10 +78,15 @@ class Pair:
 
 
 def compare(
-    a: Features, b: Features, weight: Callable[[str], float], proximity: float = 0.0
+    a: Features,
+    b: Features,
+    weight: Callable[[str], float],
+    proximity: float = 0.0,
+    a_key_weight: float | None = None,
 ) -> Pair:
     """`a` is the item being matched (frozensets, as `compute` makes them); `b` may be an
-    indexed item in its stored form (tuples): only `a`'s sets are intersected."""
+    indexed item in its stored form (tuples): only `a`'s sets are intersected.
+    `a_key_weight` is key_weight(a.keys, weight), when the caller compares `a` many times."""
     cross = a.lang != b.lang
     jaccard = containment = title = 0.0
     if not cross:
@@ -96,7 +101,7 @@ def compare(
     a_long, b_long = a.length >= SHORT_WORDS, b.length >= SHORT_WORDS
     veto = conflict(a.evidence, b.evidence, a_long, b_long, containment >= SAME_BODY)
     shared = a.keys.intersection(b.keys)
-    keys = key_overlap(a.keys, b.keys, shared, weight)
+    keys = key_overlap(a.keys, b.keys, shared, weight, a_key_weight)
     cognates = cognate_overlap(a, b, shared)
     return Pair(jaccard, containment, title, keys, len(shared), cognates, cross, veto, proximity)
 
@@ -115,19 +120,24 @@ def cognate_overlap(a: Features, b: Features, shared_keys: frozenset[str]) -> fl
     return len(ours.intersection(b.cognates)) / max(MIN_STEMS, min(len(ours), theirs))
 
 
+def key_weight(keys: Words, weight: Callable[[str], float]) -> float:
+    # fsum: exactly rounded in any order, so a set's (hash-seeded) order cannot move a score.
+    return math.fsum(map(weight, keys))
+
+
 def key_overlap(
     a: Words,
     b: Words,
     shared: frozenset[str],
     weight: Callable[[str], float],
+    a_weight: float | None = None,
 ) -> float:
     """Weighted overlap of two key sets relative to the smaller side (a summary's few facts
     all appear in its original), the smaller side counting as at least MIN_KEYS keys."""
     if not shared:
         return 0.0
-    # fsum: exactly rounded in any order, so a set's (hash-seeded) order cannot move a score.
-    w_shared = math.fsum(weight(k) for k in shared)
-    w_a = math.fsum(weight(k) for k in a)
-    w_b = math.fsum(weight(k) for k in b)
+    w_shared = key_weight(shared, weight)
+    w_a = key_weight(a, weight) if a_weight is None else a_weight
+    w_b = key_weight(b, weight)
     floor = w_shared / len(shared) * MIN_KEYS
     return w_shared / max(min(w_a, w_b), floor)
