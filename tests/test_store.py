@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -267,3 +269,43 @@ def test_store_reports_only_the_rows_it_really_inserted(tmp_path: Path) -> None:
     assert store.scalar("SELECT COUNT(*) FROM items") == 2
     assert store.scalar("SELECT COUNT(*) FROM items_fts WHERE items_fts MATCH 'court'") == 1
     store.close()
+
+
+def test_a_settings_change_never_joins_another_threads_transaction(tmp_path: Path) -> None:
+    """The poller stores a batch on its worker thread while commands run on the event loop,
+    over one connection. A subscription saved while the batch is open must wait for it, and
+    must stay saved when the batch rolls back (before the store's lock it became a savepoint
+    of the batch and was rolled back with it)."""
+    from bot.models import Caller
+    from bot.services.subscriptions import SubscriptionRequest, SubscriptionService
+
+    store = Store(tmp_path / "monitor.db")
+    store.sync_feeds([(OTHER_FEED, "Other", True)])
+    batch_open, release = threading.Event(), threading.Event()
+
+    def batch_that_fails() -> None:
+        with contextlib.suppress(RuntimeError), store.transaction():
+            store.store_feed_result(
+                OTHER_FEED, etag=None, last_modified=None, body_hash=None,
+                items=[item_row(1, fetched=utcnow(), relevant=False)], stories=[],
+            )  # fmt: skip
+            batch_open.set()
+            release.wait(10)
+            raise RuntimeError("the batch is lost")
+
+    poller = threading.Thread(target=batch_that_fails)
+    poller.start()
+    assert batch_open.wait(10)
+    subscriptions = SubscriptionService(store)
+    saver = threading.Thread(
+        target=subscriptions.subscribe,
+        args=(Caller("slack", "U1", "C1"), SubscriptionRequest(time="09:00", timezone="UTC")),
+    )
+    saver.start()
+    saver.join(0.5)
+    assert saver.is_alive()  # waiting for the batch: not writing inside it
+    release.set()
+    poller.join(10)
+    saver.join(10)
+    assert store.scalar("SELECT COUNT(*) FROM items") == 0  # the batch rolled back
+    assert subscriptions.get("slack", "C1") is not None  # the setting stayed

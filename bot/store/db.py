@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,12 +107,40 @@ class StoryWrite:
     backlog: bool
 
 
+class SharedConnection(sqlite3.Connection):
+    """A connection used from two threads: the event loop's (commands, the scheduler) and the
+    poller's worker (which judges, groups and stores a batch of feeds off the loop). A
+    statement waits while the other thread is inside a transaction, so it never becomes part
+    of that transaction (a settings change committed or rolled back with a batch of items)."""
+
+    lock: threading.RLock
+
+    def execute(self, *args: Any) -> sqlite3.Cursor:
+        with self.lock:
+            return super().execute(*args)
+
+    def executemany(self, *args: Any) -> sqlite3.Cursor:
+        with self.lock:
+            return super().executemany(*args)
+
+    def executescript(self, *args: Any) -> sqlite3.Cursor:
+        with self.lock:
+            return super().executescript(*args)
+
+
 class Store:
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else DEFAULT_DB
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(
+            str(self.path),
+            check_same_thread=False,
+            isolation_level=None,
+            factory=SharedConnection,
+        )
+        # Held for a whole transaction (see transaction()) and for every statement.
+        self.lock = conn.lock = threading.RLock()
         self.db = Database(conn)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -125,17 +154,22 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:
-        with self.db.atomic():
+        """BEGIN ... COMMIT, or a savepoint inside the calling thread's transaction. The lock
+        comes first: another thread's open transaction must not turn this one into its
+        savepoint."""
+        with self.lock, self.db.atomic():
             yield self.db
 
     def in_transaction(self) -> bool:
         return self.db.conn.in_transaction
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return list(self.db.query(sql, list(params)))
+        with self.lock:  # every row read before another thread's transaction can begin
+            return list(self.db.query(sql, list(params)))
 
     def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = self.db.execute(sql, list(params)).fetchone()
+        with self.lock:
+            row = self.db.execute(sql, list(params)).fetchone()
         return row[0] if row else None
 
     # ---------------------------------------------------------------- feeds
