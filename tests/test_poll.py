@@ -158,11 +158,13 @@ async def test_a_copy_stored_by_another_feed_mid_cycle_keeps_the_story_whole(
     feed_server: FeedServer, tmp_path: Path
 ) -> None:
     """Two feeds carry one link under two headlines and are polled at once: both pass the
-    first "is it new?" check, one stores it first. The other's late copy must be dropped
-    before grouping, and must not take the stored item out of the story index (it did: a
-    syndicated copy arriving next then started a second story for the same news)."""
+    first "is it new?" check, one stores it first. The other's late copy must be dropped,
+    and must not take the stored item out of the story index (it did: a syndicated copy
+    arriving next then started a second story for the same news). Replayed twice: as a feed
+    later in the same batch (the batch knows what it stored), and as another process's poll
+    storing it meanwhile (the insert ignores it)."""
     from bot.ingest.fetch import FetchResult
-    from bot.services.poll import PollReport, _Prepared
+    from bot.services.poll import _Prepared, _Stored
 
     original = ban_items("wire", 1)
     url_a = feed_server.add("a.xml", body=rss(original))
@@ -185,17 +187,21 @@ async def test_a_copy_stored_by_another_feed_mid_cycle_keeps_the_story_whole(
         prepared = poller._prepare(state, result, utcnow())
         prepared.verdicts = poller._judge(prepared.items)
         assert [i.id for i in prepared.items] == [item_id]
-        poller._store(
-            state,
-            result,
-            _Prepared(prepared.items, prepared.verdicts, None),
-            utcnow(),
-            False,
-            PollReport(),
-        )
-        assert item_id in monitor.grouper.index.entries
-        assert monitor.store.scalar("SELECT COUNT(*) FROM items") == 1
-        assert monitor.store.scalar("SELECT COUNT(*) FROM stories") == 1
+        for earlier_in_batch in (_Stored(ids={item_id}), _Stored()):
+            with monitor.store.transaction():
+                poller._store(
+                    state,
+                    result,
+                    _Prepared(prepared.items, prepared.verdicts, None),
+                    utcnow(),
+                    False,
+                    earlier_in_batch,
+                )
+            assert earlier_in_batch.new_items == 0
+            assert item_id in monitor.grouper.index.entries
+            assert monitor.store.scalar("SELECT COUNT(*) FROM items") == 1
+            assert monitor.store.scalar("SELECT COUNT(*) FROM stories") == 1
+            assert monitor.store.scalar("SELECT source_count FROM stories") == 1
     finally:
         monitor.close()
 

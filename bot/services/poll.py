@@ -101,6 +101,7 @@ class _Stored:
     new_items: int = 0
     relevant: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)  # the items stored so far
 
     def add_to(self, report: PollReport) -> None:
         report.new_items += self.new_items
@@ -359,14 +360,14 @@ class Poller:
         rows = []
         story_inputs: list[StoryItem] = []
         by_id: dict[str, tuple[Item, Verdict, bool]] = {}
-        # Other feeds were stored while this one was parsed and judged: an item one of them
-        # carried (the same link under another headline) is theirs now. Checked again here,
-        # inside the batch's transaction on the one thread that stores items.
-        fresh = {i.id for i in self._only_new(state.url, prepared.items)}
+        # A feed stored earlier in this batch may have carried the same item (the same link
+        # under another headline): it is theirs now. Only this thread stores items, and the
+        # batch began by leaving out what was already stored, so the batch's own ids are the
+        # only ones to check. (Another process's poll is caught by INSERT OR IGNORE below.)
         judged = [
             (item, verdict)
             for item, verdict in zip(prepared.items, prepared.verdicts, strict=True)
-            if item.id in fresh
+            if item.id not in counts.ids
         ]
         for item, verdict in judged:
             backlog = self._is_backlog(item, state, now, bootstrap)
@@ -414,6 +415,7 @@ class Poller:
             raise
         stored = set(inserted)
         self.grouper.forget(i for i in by_id if i not in stored and i not in indexed)
+        counts.ids |= stored
         counts.new_items += len(inserted)
         counts.relevant += sum(1 for i in inserted if i in by_id)
         return [i for i in inserted if i in by_id and i not in indexed]
