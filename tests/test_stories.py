@@ -340,6 +340,48 @@ def test_candidates_do_not_depend_on_the_hash_seed() -> None:
     assert runs.pop().count("'i") == 8  # MAX_CANDIDATES of the 20
 
 
+_FIGURE_EDGES = [
+    "12",
+    "Vote 352-65",
+    "The House voted 352 votes to 65 on March 13 and the Senate 79-18 on April 23.",
+    "On 13 de marzo de 2024 the deadline moved; " + "padding words " * 20 + "by 75 days.",
+    "A deal worth $14 billion " + "and more words " * 30 + "ended in September 12th talks.",
+    "over the final 12 months " + "x" * 200 + " 90 jours supplementaires",
+    "1,5 milliards " + "mot " * 40 + "le 5 avril, 270 voix contre 120",
+    "abcdefghijklmnopqrstuvwxyz" * 6 + " 14,000,000 users",
+]
+
+
+def test_figures_read_near_digits_only_match_as_over_the_whole_text() -> None:
+    """extract() runs its figure patterns over the stretches around digits (figure_context):
+    every corpus text and a few edge cases must give the same tallies, durations, dates,
+    amounts and numbers as the whole text."""
+    from bot.stories import evidence
+    from bot.stories.text import fold
+
+    texts = list(_FIGURE_EDGES)
+    corpus = Path(__file__).resolve().parents[1] / "bot" / "relevance" / "corpus"
+    for path in [DEV, DEFAULT_EVALSET, *sorted(corpus.rglob("*.jsonl"))]:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    texts.append(
+                        f"{row.get('title', '')}. {row.get('summary') or row.get('text', '')}"
+                    )
+    patterns = (evidence._tallies, evidence._durations, evidence._dates, evidence._money,
+                evidence._numbers)  # fmt: skip
+    checked = 0
+    for text in texts:
+        folded = fold(text)
+        if any(c.isdigit() for c in folded):
+            near = evidence.figure_context(folded)
+            for read in patterns:
+                assert read(near) == read(folded), (read.__name__, text[:80])
+            checked += 1
+    assert checked > 100
+
+
 # ------------------------------------------------------------------ forget
 def test_forget_removes_items_from_the_index() -> None:
     items = dev_items()

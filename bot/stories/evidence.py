@@ -110,13 +110,14 @@ def extract(title: str, body: str) -> Evidence:
     dates: set[str] = set()
     money: set[str] = set()
     numbers: set[str] = set()
-    if _DIGIT.search(folded):  # most figure patterns need a digit: skip them all otherwise
-        tallies, durations = _tallies(folded), _durations(folded)
-        dates, money = _dates(folded), _money(folded)
+    if _DIGIT.search(folded):  # every figure pattern needs a digit: skip them all otherwise
+        figures = figure_context(folded)
+        tallies, durations = _tallies(figures), _durations(figures)
+        dates, money = _dates(figures), _money(figures)
         # A figure already read as a tally, duration, date or amount is not counted twice.
         used = {n for t in tallies for n in t.split("-")} | {d.rstrip("dmo") for d in durations}
         used |= {str(int(d[3:])) for d in dates} | money
-        numbers = _numbers(folded) - used
+        numbers = _numbers(figures) - used
     return Evidence(
         entities=frozen(_entities(text, folded)),
         numbers=frozen(numbers),
@@ -127,6 +128,33 @@ def extract(title: str, body: str) -> Evidence:
         events=frozen(n for n, rx in _EVENT_RE.items() if rx.search(head)),
         chambers=frozen(n for n, rx in CHAMBERS.items() if rx.search(chamber_head)),
     )
+
+
+_DIGITS = re.compile(r"\d+")
+# Every figure pattern matches within a few words of a digit ("September 12", "352 votes to
+# 65", "75 additional days"): 64 characters either side is ample.
+FIGURE_CONTEXT = 64
+_FIGURE_GAP = " ¦ "  # between two stretches: no pattern reads across it
+
+
+def figure_context(folded: str) -> str:
+    """The stretches of whole words within FIGURE_CONTEXT characters of a digit, joined: all
+    the figure patterns can match. Prose has few figures, so they scan a fraction of a long
+    text (the same matches: tests/test_stories.py checks it on every corpus text)."""
+    spans: list[list[int]] = []
+    for match in _DIGITS.finditer(folded):
+        start, end = match.start() - FIGURE_CONTEXT, match.end() + FIGURE_CONTEXT
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    pieces = []
+    for start, end in spans:
+        # Widened to whole words, so no stretch starts with the tail of a longer word.
+        start = 0 if start <= 0 else folded.rfind(" ", 0, start) + 1
+        cut = folded.find(" ", end)
+        pieces.append(folded[start : len(folded) if cut < 0 else cut])
+    return _FIGURE_GAP.join(pieces)
 
 
 def _entities(text: str, folded: str) -> set[str]:
