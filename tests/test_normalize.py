@@ -15,6 +15,7 @@ from bot.ingest.normalize import (
     detect_language,
     html_to_text,
     normalize_entry,
+    parsed_canonical_url,
     parsed_text,
 )
 
@@ -32,6 +33,52 @@ def test_tracking_parameters_fragments_www_and_slashes_do_not_matter() -> None:
     assert all(canonical_url(v) == base for v in variants)
     assert canonical_url("https://a.example/p?id=2&b=1") == "https://a.example/p?b=1&id=2"
     assert canonical_url("https://a.example/p?id=2") != canonical_url("https://a.example/p?id=3")
+
+
+PLAIN_AND_TRICKY_URLS = [
+    "https://example.com",
+    "http://www.example.com/",
+    "https://example.com//a//b//",
+    "https://example.com/%20a/",
+    "https://example.com./a",
+    "https://www./a",
+    "https://www.www.example/a",
+    "https://example.com/~a/!$&'()*+,;=:@/",
+    "HTTPS://example.com/a",
+    "https://Example.com/a",
+    "https://example.com:8443/a/",
+    "https://user@example.com/a",
+    " https://example.com/a ",
+    "https://example.com/a\tb",
+    "https://example.com/a?utm_source=x",
+    "https://example.com/a#top",
+    "ftp://example.com/a",
+]
+
+
+def test_plain_links_skip_the_url_parser_with_the_same_result() -> None:
+    """canonical_url reads plain links (most of them) without urlsplit: every demo feed link,
+    the tricky cases above and 20,000 random ones must come out as the parser's path makes
+    them."""
+    import random
+
+    urls = list(PLAIN_AND_TRICKY_URLS)
+    for feed in sorted((Path(__file__).parents[1] / "bot" / "demo" / "feeds").glob("*.xml")):
+        urls += [e.get("link", "") for e in feedparser.parse(feed.read_bytes()).entries]
+    rng = random.Random(3)
+    for _ in range(20_000):
+        host = "".join(rng.choice("ab.-1") for _ in range(rng.randint(0, 8)))
+        rest = "".join(
+            rng.choice("ab./-_~%:@!$&'()*+,;=?#A1 \t") for _ in range(rng.randint(0, 12))
+        )
+        urls.append(rng.choice(["http://", "https://www.", "https://WWW."]) + host + rest)
+    for url in urls:
+        assert canonical_url(url) == parsed_canonical_url(url), url
+
+
+def test_a_link_with_a_broken_port_is_kept_as_it_is() -> None:
+    # urlsplit accepts it, then raises on .port: this once failed the whole feed.
+    assert canonical_url("https://example.com:8o8o/story") == "https://example.com:8o8o/story"
 
 
 def test_html_becomes_clean_text() -> None:

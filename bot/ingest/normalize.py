@@ -164,20 +164,37 @@ def clean_summary(value: str) -> str:
     return text
 
 
+# Most links are plain: lower-case host, no port, user, query or fragment. Their canonical
+# form needs no URL parser (urlsplit/urlunsplit are a third of normalising an entry).
+_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+)(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?")
+
+
 def canonical_url(url: str) -> str:
     """An identity for a link: tracking parameters, fragment, www., trailing slash and the
     http/https difference removed; remaining query parameters sorted."""
     if not url:
         return ""
+    plain = _PLAIN_URL.fullmatch(url.strip())
+    if plain:
+        path = plain.group(2) or "/"
+        if "//" in path:
+            path = re.sub(r"/{2,}", "/", path)
+        return f"https://{plain.group(1).removeprefix('www.')}{path.rstrip('/') or '/'}"
+    return parsed_canonical_url(url)
+
+
+def parsed_canonical_url(url: str) -> str:
+    """canonical_url for any link, through the URL parser."""
     try:
         parts = urlsplit(url.strip())
+        port = parts.port  # raises for a port that is not a number ("host:abc")
     except ValueError:
-        return url.strip()
+        return url.strip()  # not a URL we can normalise: itself is its identity
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return url.strip()
     host = parts.hostname.lower().removeprefix("www.")
-    if parts.port and parts.port not in (80, 443):
-        host = f"{host}:{parts.port}"
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
     query = ""
     if parts.query:
         kept = [
