@@ -382,6 +382,26 @@ def test_figures_read_near_digits_only_match_as_over_the_whole_text() -> None:
     assert checked > 100
 
 
+def test_a_word_in_lower_case_is_found_as_the_word_regex_reads_words() -> None:
+    """_entities skips capitalised words that also occur in lower case. In ASCII text it
+    searches for them instead of collecting every lower-case word: the answers must match
+    the regex it replaced, on words glued to digits, underscores, apostrophes and dots."""
+    import random
+    import re
+
+    from bot.stories.evidence import _occurs_as_word
+
+    rng = random.Random(5)
+    pieces = ["court", "Court", "ban", "ban1", "_ban", "ban_", "3ban", "o'neil", "u.s", "it's",
+              "senate's", "x-ban", "bans", "banned"]  # fmt: skip
+    glue = ["", " ", ".", ",", "-", "'", "1", "_", " ("]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) + rng.choice(glue) for _ in range(rng.randint(1, 8)))
+        lowered = {w.lower() for w in re.findall(r"\b[^\W\d_]+\b", text) if w.islower()}
+        for word in ("court", "ban", "bans", "neil", "o'neil", "u.s", "it", "senate", "x"):
+            assert _occurs_as_word(text, word) == (word in lowered), (text, word)
+
+
 # ------------------------------------------------------------------ forget
 def test_forget_removes_items_from_the_index() -> None:
     items = dev_items()

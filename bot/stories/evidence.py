@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from sys import intern
 
 from bot.stories.lexicon import (
@@ -172,21 +173,42 @@ def _entities(text: str, folded: str) -> set[str]:
         found.add(_PHRASE_KEYS[aligned[start:end]])
         # Blanked to the same length, so offsets into `aligned` stay valid below.
         text = text[:start] + " " * (end - start) + text[end:]
-    lowered = {w.lower() for w in re.findall(r"\b[^\W\d_]+\b", text) if w.islower()}
-    # ASCII text folds character by character (lower case only): a word's folded form is
-    # its slice of `aligned`, with no per-word fold.
+    # A capitalised word that also appears in lower case is a sentence start, not a name.
+    # ASCII text (most) is searched for the few capitalised words; other text is read whole.
     ascii_text = text.isascii()
+    if ascii_text:
+        in_lower_case = partial(_occurs_as_word, text)
+    else:
+        lowered = {w.lower() for w in re.findall(r"\b[^\W\d_]+\b", text) if w.islower()}
+        in_lower_case = lowered.__contains__
     for match in _CAPITALISED.finditer(text):
         word = match.group(0).rstrip(".'’-")
         if not word or not word[0].isupper():
             continue
         start = match.start()
+        # ASCII text folds character by character (lower case only): a word's folded form
+        # is its slice of `aligned`, with no per-word fold.
         key = _strip_clitics(aligned[start : start + len(word)] if ascii_text else fold(word))
-        # A capitalised word that also appears in lower case is a sentence start, not a name.
-        if key in ENTITY_STOP or key in lowered or len(key) < 2:
+        if key in ENTITY_STOP or len(key) < 2 or in_lower_case(key):
             continue
         found.add(ALIASES.get(key, key))
     return found
+
+
+def _occurs_as_word(text: str, word: str) -> bool:
+    """Is `word` (lower-case) in ASCII `text` as a whole run of letters, as the regex
+    \\b[^\\W\\d_]+\\b reads words? Only letters can be: "o'neil" or "u.s" never are."""
+    if not word.isalpha():
+        return False
+    end = len(word)
+    at = text.find(word)
+    while at >= 0:
+        before = text[at - 1] if at else " "
+        after = text[at + end] if at + end < len(text) else " "
+        if not (before.isalnum() or before == "_" or after.isalnum() or after == "_"):
+            return True
+        at = text.find(word, at + 1)
+    return False
 
 
 _SUFFIXES = ("s", "re", "ll", "ve", "d", "t", "m")
