@@ -402,6 +402,23 @@ def test_a_word_in_lower_case_is_found_as_the_word_regex_reads_words() -> None:
             assert _occurs_as_word(text, word) == (word in lowered), (text, word)
 
 
+def test_the_lede_is_read_as_one_text_would_be() -> None:
+    """compute() reads the title once and the summary's opening after it: the same words as
+    reading "title . summary" whole, with the title's own words first."""
+    from bot.stories.features import read_lede
+    from bot.stories.text import MAX_WORDS, content_words
+
+    rows = [(i.title, i.summary, i.lang) for i in dev_items().values()]
+    if DEFAULT_EVALSET.exists():
+        rows += [(i.title, i.summary, i.lang) for i in load_items(DEFAULT_EVALSET)[0]]
+    rows += [("", "only a summary", "en"), ("A title", "", "en"), ("word " * 300, "x y", "en"),
+             ("the dad or", "mum firm sold", "en"), ("", "", "fr")]  # fmt: skip
+    for title, summary, lang in rows:
+        heading, words = read_lede(title, summary, lang)
+        assert words == content_words(f"{title} . {summary[: MAX_WORDS * 12]}", lang)
+        assert heading[:40] == content_words(title, lang, limit=40)
+
+
 # ------------------------------------------------------------------ forget
 def test_forget_removes_items_from_the_index() -> None:
     items = dev_items()

@@ -61,10 +61,22 @@ class Features:
         )
 
 
+TITLE_WORDS = 40
+
+
+def read_lede(title: str, summary: str, lang: str) -> tuple[list[str], list[str]]:
+    """(the title's content words, the lede's): the lede is the title and the summary's
+    opening, read up to MAX_WORDS words; the copy shares its words with the original there.
+    The title is read once: its words open the lede's (no phrase or word spans " . ")."""
+    heading = content_words(title, lang)
+    room = MAX_WORDS - len(heading)
+    body = content_words(summary[: MAX_WORDS * 12], lang, limit=room) if room > 0 else []
+    return heading, heading[:MAX_WORDS] + body
+
+
 def compute(title: str, summary: str, lang: str) -> Features:
-    # Reading the lede only: the words a copy shares with its original are at the start.
+    heading, words = read_lede(title, summary, lang)
     lede = f"{title} . {summary[: MAX_WORDS * 12]}"
-    words = content_words(lede, lang)
     evidence = extract(title, summary[:EVIDENCE_CHARS])
     shingles = char_shingles(words)
     keys = frozen(evidence.keys())
@@ -73,7 +85,7 @@ def compute(title: str, summary: str, lang: str) -> Features:
     lede_words = dict.fromkeys(intern("w:" + w) for w in words[:LEDE_WORDS] if len(w) >= 4)
     return Features(
         lang=lang,
-        title_words=frozen(content_words(title, lang, limit=40)),
+        title_words=frozen(heading[:TITLE_WORDS]),
         shingles=shingles,
         length=len(words),
         evidence=evidence,
