@@ -71,7 +71,7 @@ def read_lede(title: str, summary: str, lang: str) -> tuple[list[str], list[str]
     heading = content_words(title, lang)
     room = MAX_WORDS - len(heading)
     body = content_words(summary[: MAX_WORDS * 12], lang, limit=room) if room > 0 else []
-    return heading, heading[:MAX_WORDS] + body
+    return heading, heading + body
 
 
 def compute(title: str, summary: str, lang: str) -> Features:
