@@ -7,7 +7,9 @@ the held-out targets are asserted so that a regression fails CI.
 from __future__ import annotations
 
 import json
+import re
 import time
+import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,8 +18,10 @@ import pytest
 
 from bot.models import CATEGORIES, Verdict
 from bot.relevance.classifier import (
+    _PUNCTUATION,
     FitParams,
     TfidfModel,
+    _content,
     _training_arrays,
     fit,
     fit_estimators,
@@ -25,6 +29,7 @@ from bot.relevance.classifier import (
     make_doc,
     model_key,
     model_path,
+    normalise,
     to_runtime,
 )
 from bot.relevance.dataset import (
@@ -42,6 +47,7 @@ from bot.relevance.evaluate import (
     evaluate,
 )
 from bot.relevance.filter import RelevanceFilter
+from bot.relevance.lexicon import STOP_WORDS
 from bot.relevance.model import TextInput
 from bot.relevance.spinner import Spinner
 
@@ -480,3 +486,34 @@ def test_report_renders(report: EvalReport) -> None:
     data = report.to_dict()
     json.dumps(data)
     assert data["filter"]["slices"][0]["name"] == "all"
+
+
+def _reference_normalise(text: str) -> str:
+    """normalise() as first written, with regular expressions throughout."""
+    text = text.lower()
+    if not text.isascii():
+        text = re.sub(
+            r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]",
+            "",
+            unicodedata.normalize("NFKD", text),
+        )
+    return re.sub(r"\s+", " ", re.sub(r"\d", "0", text)).strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Senate votes 79-18 on the TikTok bill,\tdeadline Jan. 19, 2025\n",
+        "  ByteDance's   270-day window  ",
+        "Le Conseil d'État valide l'interdiction de TikTok en 2024 (article 3)",
+        "Verbot für TikTok-Nutzung auf Dienstgeräten ab 1.\u00a0April",
+        "قرار المحكمة ٢٠٢٤ بشأن تيك توك",  # Arabic-Indic digits are digits too
+        "ＴｉｋＴｏｋ禁止法案　２０２４年",  # full-width letters, digits and space
+        "",
+    ],
+)
+def test_normalise_fast_paths_read_like_the_regular_expressions(text: str) -> None:
+    assert normalise(text) == _reference_normalise(text)
+    reference = _reference_normalise(text).split()
+    words = [w for w in reference if w.strip(_PUNCTUATION) not in STOP_WORDS]
+    assert _content(text) == " ".join(words)

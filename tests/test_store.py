@@ -309,3 +309,29 @@ def test_a_settings_change_never_joins_another_threads_transaction(tmp_path: Pat
     saver.join(10)
     assert store.scalar("SELECT COUNT(*) FROM items") == 0  # the batch rolled back
     assert subscriptions.get("slack", "C1") is not None  # the setting stayed
+
+
+def test_syncing_the_config_renames_disables_and_adds_feeds_but_keeps_fetch_state(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "sync.db")
+    first, second, third = (f"https://feed{n}.example/rss" for n in range(3))
+    store.sync_feeds([(first, "First", True), (second, "Second", True)])
+    store.store_feed_result(
+        first, etag='"v1"', last_modified=None, body_hash="abc", items=[], stories=[]
+    )
+
+    # The admin renames and pauses the first feed, drops the second and adds a third.
+    store.sync_feeds([(first, "First, renamed", False), (third, "Third", True)])
+
+    feeds = {row["url"]: row for row in store.query("SELECT * FROM feeds")}
+    assert set(feeds) == {first, second, third}  # a removed feed's items stay searchable
+    assert (feeds[first]["name"], feeds[first]["enabled"]) == ("First, renamed", 0)
+    assert (feeds[first]["etag"], feeds[first]["body_hash"]) == ('"v1"', "abc")
+    assert feeds[second]["enabled"] == 0
+    assert (feeds[third]["name"], feeds[third]["enabled"]) == ("Third", 1)
+    assert feeds[third]["added_at"] and feeds[third]["consecutive_failures"] == 0
+    assert [state.url for state in store.feed_states(enabled_only=True)] == [third]
+
+    store.sync_feeds([(first, "First, renamed", True), (third, "Third", True)])
+    assert {state.url for state in store.feed_states(enabled_only=True)} == {first, third}

@@ -25,10 +25,11 @@ import os
 import re
 import tempfile
 import unicodedata
+from array import array
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, pairwise
+from itertools import chain, compress, pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,7 +88,7 @@ RELEVANCE_BLOCKS = ("word", "char")
 CATEGORY_BLOCKS = ("word", "char", "title_word", "title_char", "cue")
 
 _DIGITS = re.compile(r"\d")
-_SPACE = re.compile(r"\s+")
+_ASCII_DIGITS = str.maketrans("123456789", "000000000")
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _TOKEN = re.compile(r"\w\w+")
 _SENTENCE_END = re.compile(r"(?<![A-Z]\.[A-Z]\.)(?<=[.!?…])\s+")
@@ -96,14 +97,33 @@ _PUNCTUATION = ".,;:!?\"'()[]«»“”‘’-–—…"
 
 def normalise(text: str) -> str:
     """Lowercase, strip accents, fold digits (dates and vote counts are not the signal)."""
+    return " ".join(_folded(text).split())
+
+
+def _folded(text: str) -> str:
     text = text.lower()
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-    return _SPACE.sub(" ", _DIGITS.sub("0", text)).strip()
+    if text.isascii():  # most feed text: a translation table is ~5x faster than the regex
+        return text.translate(_ASCII_DIGITS)
+    return _DIGITS.sub("0", _COMBINING.sub("", unicodedata.normalize("NFKD", text)))
+
+
+class _KeptWords(dict[str, bool]):
+    """word -> is it a content word (not a function word, punctuation aside)? Filled as words
+    come: the few thousand frequent ones are then a C-level lookup each."""
+
+    def __missing__(self, word: str) -> bool:
+        if len(self) >= WORD_CACHE:
+            self.clear()
+        kept = self[word] = word.strip(_PUNCTUATION) not in STOP_WORDS
+        return kept
+
+
+_KEPT = _KeptWords()
 
 
 def _content(text: str) -> str:
-    return " ".join(w for w in normalise(text).split() if w.strip(_PUNCTUATION) not in STOP_WORDS)
+    words = _folded(text).split()
+    return " ".join(compress(words, map(_KEPT.__getitem__, words)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,21 +217,20 @@ def _analyse(spec: BlockSpec, text: str) -> list[str]:
     return spec.analyzer(text)
 
 
-def _tfidf_block(rows: list[list[int]], idf: np.ndarray) -> sparse.csr_matrix:
+def _tfidf_block(lengths: np.ndarray, cols: np.ndarray, idf: np.ndarray) -> sparse.csr_matrix:
     """Counts -> sublinear tf x idf -> l2-normalised rows (TfidfVectorizer's transform)."""
     from scipy import sparse
 
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    n = len(lengths)
     indptr = np.concatenate(([0], np.cumsum(lengths)))
-    indices = np.fromiter(chain.from_iterable(rows), dtype=np.int32, count=int(indptr[-1]))
     x = sparse.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), len(idf))
+        (np.ones(len(cols), dtype=np.float32), cols.astype(np.int32), indptr), shape=(n, len(idf))
     )
     x.sum_duplicates()
     x.data = (np.log(x.data) + 1.0) * idf[x.indices]
     counts = np.diff(x.indptr)
-    rows_of = np.repeat(np.arange(len(rows)), counts)
-    norms = np.sqrt(np.bincount(rows_of, weights=x.data**2, minlength=len(rows)))
+    rows_of = np.repeat(np.arange(n), counts)
+    norms = np.sqrt(np.bincount(rows_of, weights=x.data**2, minlength=n))
     x.data /= np.repeat(norms, counts).astype(np.float32)  # empty rows have no data to divide
     return x
 
@@ -230,6 +249,33 @@ def _top_mean(values: np.ndarray, k: int = TOP_WINDOWS) -> float:
     return float(np.sort(values)[-k:].mean())
 
 
+_ID_SIZE = array("i").itemsize  # a C int, read back as np.intc
+
+
+class _WordIds(dict[str, bytes]):
+    """word -> the ids of its character n-grams in one block, as C ints, made on first sight.
+
+    Zipf: most words of a new item have been seen before, so their n-grams are generated and
+    looked up once. As bytes, a text's ids are one join of its words' (no Python int per
+    n-gram, ~15 a word), and its row one numpy buffer.
+    """
+
+    def __init__(self, vocab: Mapping[str, int], analyzer: Callable[[str], list[str]]) -> None:
+        super().__init__()
+        self.vocab = vocab
+        self.analyzer = analyzer
+
+    def __missing__(self, word: str) -> bytes:
+        get = self.vocab.get
+        ids = array("i", [i for i in map(get, self.analyzer(word)) if i is not None]).tobytes()
+        # ~100 bytes a word: bounded so months of news vocabulary cannot grow the bot
+        # (200,000 words per block were up to 100 MB); frequent words come back at once.
+        if len(self) >= WORD_CACHE:
+            self.clear()
+        self[word] = ids
+        return ids
+
+
 @dataclass
 class Block:
     """One fitted feature block: its vocabulary, IDF weights and place in the weight vector."""
@@ -238,48 +284,40 @@ class Block:
     vocab: dict[str, int]
     idf: np.ndarray
     offset: int
-    # Runtime only, never saved: a word's feature ids (Zipf: most words of a new item have
-    # been seen before, so their character n-grams are generated and looked up once).
-    cache: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+    # Runtime only, never saved (per-word blocks only: see _WordIds).
+    cache: _WordIds = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.cache = _WordIds(self.vocab, _SPECS[self.name].analyzer)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "cache": {}}
+        return {k: v for k, v in self.__dict__.items() if k != "cache"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.pop("cache", None)  # artefacts saved before the cache became a _WordIds
         self.__dict__.update(state)
+        self.__post_init__()
 
     @property
     def width(self) -> int:
         return len(self.idf)
 
-    def _word_ids(self, spec: BlockSpec, word: str) -> tuple[int, ...]:
-        ids = self.cache.get(word)
-        if ids is None:
-            get = self.vocab.get
-            ids = tuple(i for i in map(get, spec.analyzer(word)) if i is not None)
-            # ~250 bytes a word: bounded so months of news vocabulary cannot grow the bot
-            # (200,000 words per block were up to 100 MB); frequent words come back at once.
-            if len(self.cache) >= WORD_CACHE:
-                self.cache.clear()
-            self.cache[word] = ids
-        return ids
-
-    def rows(self, texts: Sequence[str]) -> list[list[int]]:
-        """The block's feature ids found in each text (repeated ids are repeated counts)."""
-        spec = _SPECS[self.name]
-        if not spec.per_word:
-            get = self.vocab.get
-            return [[i for i in map(get, spec.analyzer(t)) if i is not None] for t in texts]
-        rows = []
-        for text in texts:
-            row: list[int] = []
-            for word in text.split():
-                row += self._word_ids(spec, word)
-            rows.append(row)
-        return rows
+    def columns(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(how many ids each text has, all their ids text after text): the block's features
+        found in the texts, a repeated id being a repeated count."""
+        n = len(texts)
+        if _SPECS[self.name].per_word:
+            ids = self.cache.__getitem__
+            rows = [b"".join(map(ids, text.split())) for text in texts]
+            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=n) // _ID_SIZE
+            return lengths, np.frombuffer(b"".join(rows), dtype=np.intc)
+        analyzer, get = _SPECS[self.name].analyzer, self.vocab.get
+        found = [[i for i in map(get, analyzer(text)) if i is not None] for text in texts]
+        lengths = np.fromiter(map(len, found), dtype=np.int64, count=n)
+        return lengths, np.fromiter(chain.from_iterable(found), dtype=np.int64, count=lengths.sum())
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return _tfidf_block(self.rows(texts), self.idf)
+        return _tfidf_block(*self.columns(texts), self.idf)
 
     def names(self) -> list[str]:
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
@@ -349,9 +387,7 @@ class TfidfModel:
         width = len(self._idf)
         keys = []
         for index, block in enumerate(self.blocks):
-            rows = block.rows([getattr(d, _SPECS[block.name].field) for d in docs])
-            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=n)
-            cols = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=int(lengths.sum()))
+            lengths, cols = block.columns([getattr(d, _SPECS[block.name].field) for d in docs])
             segments = np.repeat(np.arange(n, dtype=np.int64) * n_blocks + index, lengths)
             keys.append(segments * width + cols + block.offset)
         unique, counts = np.unique(np.concatenate(keys), return_counts=True)
