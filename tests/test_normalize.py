@@ -12,7 +12,6 @@ import pytest
 from bot.ingest.normalize import (
     canonical_url,
     clean_summary,
-    detect_language,
     html_to_text,
     normalize_entry,
     parsed_canonical_url,
@@ -133,12 +132,6 @@ def test_simple_markup_reads_as_the_html_parser_reads_it(value: str) -> None:
     if "<" not in value:
         through_parser = " ".join(html.unescape(value).split())
     assert html_to_text(value) == through_parser
-
-
-def test_languages() -> None:
-    assert detect_language("La Cour suprême confirme la loi qui peut interdire TikTok") == "fr"
-    assert detect_language("Der Oberste Gerichtshof bestätigt das TikTok-Gesetz") == "de"
-    assert detect_language("The Supreme Court upholds the law that could ban TikTok") == "en"
 
 
 def test_missing_and_future_dates_fall_back_to_first_seen() -> None:

@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from bot.config import StoriesSettings
-from bot.ingest.normalize import canonical_url, detect_language, html_to_text
+from bot.ingest.language import detect_language
+from bot.ingest.normalize import canonical_url, html_to_text
 from bot.store.db import Store, StoryWrite
 from bot.stories.cluster import cluster_lines
 from bot.stories.evaluate import DEFAULT_EVALSET, evaluate_stories, load_items
@@ -582,7 +583,8 @@ def test_grouping_does_not_depend_on_which_feed_arrives_first() -> None:
     demo's Supreme Court story in the order that once split it: the French translation, the
     spun rewrite, the syndicated copy under a new headline, and only then the original. (No
     categories: the classifier's may disagree between copies, and a shared one adds a bonus.)"""
-    from bot.ingest.normalize import ensure_language, normalize_entry
+    from bot.ingest.language import ensure_language
+    from bot.ingest.normalize import normalize_entry
     from bot.ingest.parse import parse_feed
 
     key = json.loads((DEMO_FEEDS / "expected.json").read_text(encoding="utf-8"))["items"]

@@ -1,4 +1,4 @@
-"""Entries to clean items: plain text, canonical URLs, UTC dates, a language."""
+"""Entries to clean items: plain text, canonical URLs, UTC dates (the language: language.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import calendar
 import hashlib
 import html
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -84,36 +83,7 @@ _BOILERPLATE_MARKERS = (
     "[...]",
 )
 MAX_SUMMARY = 2000
-# The title and the summary's first sentences tell the language; n-gram counting over a whole
-# summary costs more than parsing the entry did.
-LANG_SAMPLE = 160
 FUTURE_SLACK = timedelta(hours=1)
-_LANGUAGES = [
-    "en",
-    "fr",
-    "es",
-    "de",
-    "pt",
-    "it",
-    "nl",
-    "pl",
-    "ro",
-    "sv",
-    "da",
-    "no",
-    "fi",
-    "cs",
-    "tr",
-    "ru",
-    "uk",
-    "ja",
-    "zh",
-    "ko",
-    "ar",
-    "id",
-    "vi",
-    "hi",
-]
 
 
 # Formatting tags whose content is plain text, as feed summaries mostly use them. Markup made
@@ -209,54 +179,6 @@ def parsed_canonical_url(url: str) -> str:
     if len(path) > 1:
         path = path.rstrip("/")
     return urlunsplit(("https", host, path, query, ""))
-
-
-_IDENTIFIER_LOCK = threading.Lock()
-_IDENTIFIER: Any = None
-
-
-def language_identifier() -> Any:
-    """py3langid's identifier over the languages we report, loaded once per process.
-
-    Loading briefly needs about 100 MB more than the identifier keeps (the model is
-    decompressed and unpacked): the poller loads it before it parses the cycle's first
-    changed feed, while little else is in memory, rather than at the first relevant item.
-    The lock keeps two parser threads from loading it twice at once.
-    """
-    global _IDENTIFIER
-    with _IDENTIFIER_LOCK:
-        if _IDENTIFIER is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            full = LanguageIdentifier.from_model_file(MODEL_FILE)
-            full.set_languages(_LANGUAGES)
-            # set_languages keeps the whole 97-language matrix for a later reset (28 MB we
-            # never use): a new identifier over the subset lets it go.
-            _IDENTIFIER = LanguageIdentifier(
-                full.nb_ptc,
-                full.nb_pc,
-                full.nb_classes,
-                full.tk_nextmove,
-                full.tk_output,
-                tk_row=full.tk_row,
-            )
-        return _IDENTIFIER
-
-
-def detect_language(text: str, hint: str | None = None) -> str:
-    if not text.strip():
-        return (hint or "und")[:2].lower() or "und"
-    lang, _ = language_identifier().classify(text[:400])
-    return str(lang)
-
-
-def ensure_language(item: Item) -> Item:
-    """Fill in the item's language. Detection costs about as much as normalising the rest of
-    the entry, and only items that pass the keyword gate are shown or grouped by language, so
-    the poller asks for it there rather than for every entry of every feed."""
-    if not item.lang:
-        item.lang = detect_language(f"{item.title}. {item.summary[:LANG_SAMPLE]}")
-    return item
 
 
 def entry_datetime(entry: dict[str, Any]) -> datetime | None:

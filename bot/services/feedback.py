@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.ingest.normalize import ensure_language
+from bot.ingest.language import ensure_language
 from bot.models import Caller, Item
 from bot.services.poll import story_item
 from bot.store.db import Store, StoryWrite

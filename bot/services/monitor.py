@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import ConfigFile
+from bot.ingest.language import use_cache_dir
 from bot.models import Digest, Status, Story
 from bot.relevance.filter import RelevanceFilter
 from bot.relevance.model import RelevanceModel
@@ -63,6 +64,8 @@ class Monitor:
     ) -> Monitor:
         config = ConfigFile(config_path)
         store = Store(db_path)
+        models = models or model_root(store)
+        use_cache_dir(models)  # py3langid's arrays are cached beside the trained models
         model = load_relevance_model(store, config.settings.filter.model, models)
         return cls(config, store, model)
 

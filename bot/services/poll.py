@@ -20,12 +20,8 @@ from datetime import datetime, timedelta
 
 from bot.config import Settings
 from bot.ingest.fetch import Fetcher, FetchError, FetchResult, backoff_until
-from bot.ingest.normalize import (
-    ensure_language,
-    item_row,
-    language_identifier,
-    normalize_entry,
-)
+from bot.ingest.language import ensure_language, language_identifier
+from bot.ingest.normalize import item_row, normalize_entry
 from bot.ingest.parse import NotAFeedError, parse_feed
 from bot.models import Item, Verdict
 from bot.relevance.filter import RelevanceFilter

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import StoriesSettings
-from bot.ingest.normalize import canonical_url, detect_language, html_to_text
+from bot.ingest.language import detect_language
+from bot.ingest.normalize import canonical_url, html_to_text
 from bot.stories.grouper import StoryGrouper, StoryItem, group_items
 from bot.timeutil import utcnow
 

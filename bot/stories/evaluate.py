@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import StoriesSettings
-from bot.ingest.normalize import canonical_url, detect_language, html_to_text
+from bot.ingest.language import detect_language
+from bot.ingest.normalize import canonical_url, html_to_text
 from bot.stories.grouper import StoryGrouper, StoryItem, group_items
 
 DEFAULT_EVALSET = Path(__file__).resolve().parent / "evalset.jsonl"
