@@ -335,3 +335,52 @@ def test_syncing_the_config_renames_disables_and_adds_feeds_but_keeps_fetch_stat
 
     store.sync_feeds([(first, "First, renamed", True), (third, "Third", True)])
     assert {state.url for state in store.feed_states(enabled_only=True)} == {first, third}
+
+
+def fts_ids(store: Store, query: str) -> set[str]:
+    rows = store.query(
+        "SELECT items.id FROM items_fts JOIN items ON items.rowid = items_fts.rowid "
+        "WHERE items_fts MATCH ?",
+        [query],
+    )
+    return {row["id"] for row in rows}
+
+
+def test_full_text_index_follows_commits_rollbacks_updates_and_deletes(tmp_path: Path) -> None:
+    store = Store(tmp_path / "fts.db")
+    store.sync_feeds([(OTHER_FEED, "Other", True), (FEED, "Seed", True)])
+    now = utcnow()
+    kept = [item_row(n, fetched=now, relevant=n < 3) for n in range(4)]
+    lost = item_row(10, fetched=now, relevant=True, feed=FEED)
+    with store.transaction():
+        store_items(store, kept)
+        with contextlib.suppress(RuntimeError), store.transaction():  # a feed that fails
+            store_items(store, [lost], feed=FEED)
+            assert store.scalar("SELECT COUNT(*) FROM fts_pending") == 4
+            raise RuntimeError("storing this feed failed")
+        # Queued rows changed before the commit are indexed as they are at the commit.
+        store.db.execute(
+            "UPDATE items SET title = 'Montana appeal heard' WHERE id = ?", [kept[0]["id"]]
+        )
+        store.db.execute("UPDATE items SET relevant = 0 WHERE id = ?", [kept[1]["id"]])
+        assert fts_ids(store, "court") == set()  # nothing indexed before the commit
+
+    assert fts_ids(store, "court") == {kept[2]["id"]}
+    assert fts_ids(store, "montana") == {kept[0]["id"]}
+    assert store.scalar("SELECT COUNT(*) FROM fts_pending") == 0
+
+    # Indexed rows: updates and deletes go straight to the index, as before.
+    store.db.execute("UPDATE items SET relevant = 1 WHERE id = ?", [kept[1]["id"]])
+    store.db.execute("UPDATE items SET title = 'Senate vote' WHERE id = ?", [kept[2]["id"]])
+    store.db.execute("DELETE FROM items WHERE id = ?", [kept[0]["id"]])
+    assert fts_ids(store, "court") == {kept[1]["id"]}
+    assert fts_ids(store, "senate") == {kept[2]["id"]}
+    assert fts_ids(store, "montana") == set()
+
+    # The lost item, stored again later, is indexed once.
+    store_items(store, [lost], feed=FEED)
+    assert fts_ids(store, "court") == {kept[1]["id"], lost["id"]}
+    # FTS5's own consistency check of the index (raises "database disk image is malformed").
+    # Not against the items table: irrelevant rows are left out of the index by design.
+    store.db.execute("INSERT INTO items_fts(items_fts) VALUES ('integrity-check')")
+    assert store.scalar("SELECT COUNT(*) FROM items_fts_docsize") == 3  # documents indexed
