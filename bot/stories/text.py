@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 
@@ -147,22 +148,37 @@ def _stem(word: str) -> str:
     return word
 
 
+class _ContentForms(dict[str, str]):
+    """token -> the form content_words keeps ("" for a function word), made on first sight:
+    a text's tokens are then one C-level lookup each (Zipf: most have been seen before)."""
+
+    def __init__(self, spun: bool) -> None:
+        super().__init__()
+        self.spun = spun  # English: spinner synonyms mapped back first
+
+    def __missing__(self, token: str) -> str:
+        word = _SPIN_WORDS.get(token, token) if self.spun else token
+        form = "" if word in _STOP or len(word) < 2 else _stem(word)
+        if len(self) >= _FORMS_KEPT:  # bounded: months of news vocabulary
+            self.clear()
+        self[token] = form
+        return form
+
+
+_FORMS_KEPT = 50_000
+_ENGLISH_FORMS = _ContentForms(spun=True)
+_OTHER_FORMS = _ContentForms(spun=False)
+
+
 def content_words(text: str, lang: str, limit: int = MAX_WORDS) -> list[str]:
     """Folded, de-spun content words in order (at most `limit`)."""
     folded = fold(text)
-    english = lang == "en"
-    if english:
+    if lang == "en":
         folded = _PHRASE_RE.sub(lambda m: _SPIN_PHRASES[m.group(1)], folded)
-    words: list[str] = []
-    for token in _TOKEN.findall(folded):
-        if english:
-            token = _SPIN_WORDS.get(token, token)
-        if token in _STOP or len(token) < 2:
-            continue
-        words.append(_stem(token))
-        if len(words) >= limit:
-            break
-    return words
+        forms = _ENGLISH_FORMS
+    else:
+        forms = _OTHER_FORMS
+    return list(islice(filter(None, map(forms.__getitem__, _TOKEN.findall(folded))), limit))
 
 
 _LONG_WORD = re.compile(r"(?<![\w'])[^\W\d_]{6,}")
