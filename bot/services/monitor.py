@@ -65,7 +65,7 @@ class Monitor:
         config = ConfigFile(config_path)
         store = Store(db_path)
         models = models or model_root(store)
-        use_cache_dir(models)  # py3langid's arrays are cached beside the trained models
+        use_cache_dir(models / "models")  # py3langid's arrays, beside the trained models
         model = load_relevance_model(store, config.settings.filter.model, models)
         return cls(config, store, model)
 

@@ -165,7 +165,7 @@ class _ContentForms(dict[str, str]):
         return form
 
 
-_FORMS_KEPT = 50_000
+_FORMS_KEPT = 20_000  # per memo: ~3 MB when full
 _ENGLISH_FORMS = _ContentForms(spun=True)
 _OTHER_FORMS = _ContentForms(spun=False)
 
