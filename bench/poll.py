@@ -2,7 +2,7 @@
 
 Three cycles (cold; warm with nothing changed; warm with 10% changed), each a separate
 `tiktok-monitor poll` process pinned to one core, beside two references measured in the
-same run on that core: the parse floor (feedparser over the same bytes, in one process, just
+same run: the parse floor (feedparser over the same bytes, in one process on that core, just
 before and just after the cold cycle) and a naive loop (sequential feedparser.parse(url), no
 conditional GET) over a random sample, scaled.
 
@@ -23,9 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -130,45 +129,28 @@ def measured_poll(name: str, root: Path, config: Path, db: Path, env: dict[str, 
     )
 
 
-def floor_bodies(n_feeds: int, n_items: int, seed: int, share: float) -> list[bytes]:
-    return [feedgen.make_feed(i, n_items, 0, seed, share) for i in range(n_feeds)]
-
-
-def parse_floor(bodies: list[bytes]) -> float:
-    """CPU seconds of feedparser over the bytes, with the options production uses."""
+def floor_worker(conn: Connection, n_feeds: int, n_items: int, seed: int, share: float) -> None:
+    """A process on the poll's core holding the same bytes the server sends (in this process,
+    150 MB would be counted in the poll processes' peak RSS: a fork's child starts with its
+    parent's pages). Answers "floor" and "defaults" with CPU seconds, "stop" ends it."""
     import feedparser
 
-    start = time.process_time()
-    for body in bodies:
-        feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
-    return time.process_time() - start
-
-
-def parse_defaults(bodies: list[bytes]) -> float:
-    """The same with feedparser's defaults (sanitiser, URI rewriting), for reference: a tenth
-    of the feeds, scaled."""
-    import feedparser
-
-    sample = bodies[: max(1, len(bodies) // 10)]
-    start = time.process_time()
-    for body in sample:
-        feedparser.parse(body)
-    return (time.process_time() - start) * len(bodies) / len(sample)
-
-
-@contextmanager
-def on_poll_core() -> Iterator[None]:
-    """Run this process on the core the poll process is pinned to: the two cores of a
-    machine need not run at the same speed, and the floor is the poll's yardstick."""
-    if not hasattr(os, "sched_setaffinity"):
-        yield
-        return
-    previous = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {POLL_CORE})
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, previous)
+    if hasattr(os, "sched_setaffinity"):
+        # The machine's two cores need not run at the same speed: the floor is the poll's
+        # yardstick, so it is timed on the poll's core.
+        os.sched_setaffinity(0, {POLL_CORE})
+    bodies = [feedgen.make_feed(i, n_items, 0, seed, share) for i in range(n_feeds)]
+    conn.send(sum(map(len, bodies)))
+    while (request := conn.recv()) != "stop":
+        # With the options production uses; or feedparser's defaults (sanitiser, URI
+        # rewriting) over a tenth of the feeds, scaled, for reference.
+        lean = request == "floor"
+        sample = bodies if lean else bodies[: max(1, len(bodies) // 10)]
+        options = {"sanitize_html": False, "resolve_relative_uris": False} if lean else {}
+        start = time.process_time()
+        for body in sample:
+            feedparser.parse(body, **options)
+        conn.send((time.process_time() - start) * len(bodies) / len(sample))
 
 
 def naive(base: str, n_feeds: int, sample: int, seed: int) -> tuple[float, float]:
@@ -241,17 +223,26 @@ def main() -> None:
             cwd=root,
             capture_output=True,
         )
-        bodies = floor_bodies(args.feeds, args.items, args.seed, args.relevant_share)
-        # The floor is timed just before and just after the cold cycle, on its core: this
-        # machine's speed drifts within minutes, and the cycle is compared with the mean.
-        with on_poll_core():
-            floors = [parse_floor(bodies)]
+        parent, child = multiprocessing.Pipe()
+        worker = multiprocessing.Process(
+            target=floor_worker,
+            args=(child, args.feeds, args.items, args.seed, args.relevant_share),
+            daemon=True,
+        )
+        worker.start()
+        floor_bytes = parent.recv()
+        # The floor is timed just before and just after the cold cycle: this machine's speed
+        # drifts within minutes, and the cycle is compared with the mean of the two.
+        parent.send("floor")
+        floors = [parent.recv()]
         cycles = [measured_poll("cold", root, config, db, env)]
-        with on_poll_core():
-            floors.append(parse_floor(bodies))
-            default_cpu = parse_defaults(bodies)
-        floor_cpu, floor_bytes = sum(floors) / 2, sum(map(len, bodies))
-        del bodies
+        parent.send("floor")
+        floors.append(parent.recv())
+        parent.send("defaults")
+        default_cpu = parent.recv()
+        parent.send("stop")
+        worker.join()
+        floor_cpu = sum(floors) / 2
         cycles.append(measured_poll("warm, unchanged", root, config, db, env))
         import urllib.request
 
@@ -259,8 +250,7 @@ def main() -> None:
             urllib.request.Request(f"{base}/_change?fraction=0.1&seed={args.seed}", method="POST")
         ).read()
         cycles.append(measured_poll("warm, 10% changed", root, config, db, env))
-        with on_poll_core():
-            naive_cpu, naive_wall = naive(base, args.feeds, args.naive_sample, args.seed)
+        naive_cpu, naive_wall = naive(base, args.feeds, args.naive_sample, args.seed)
     finally:
         server.terminate()
         shutil.rmtree(root, ignore_errors=True)

@@ -159,3 +159,24 @@ def test_entries_without_title_link_or_id_still_get_a_stable_identity() -> None:
     assert first is not None and again is not None and first.id == again.id
     assert first.title.startswith("Montana's TikTok ban")
     assert normalize_entry({}, "https://f.example", "F", FETCHED) is None
+
+
+_READ_KEYS = ("title", "summary", "content", "link", "id", "guid")
+_DATE_KEYS = ("published_parsed", "updated_parsed", "created_parsed")
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parents[1] / "bot/demo/feeds").glob("*.xml"))
+)
+def test_entries_read_as_plain_dicts_give_what_feedparsers_mapping_gives(path: Path) -> None:
+    """normalize_entry reads the entry as a plain dict: the same items as reading it through
+    FeedParserDict's legacy key mapping (guid -> id, updated_parsed -> published_parsed)."""
+    parsed = feedparser.parse(path.read_bytes())
+    assert parsed.entries
+    for entry in parsed.entries:
+        mapped = {key: entry.get(key) for key in _READ_KEYS}
+        # The first date FeedParserDict's own lookups find, in normalize_entry's order.
+        mapped["published_parsed"] = next((entry.get(k) for k in _DATE_KEYS if entry.get(k)), None)
+        assert normalize_entry(entry, "https://feed.example/", "x", FETCHED) == normalize_entry(
+            mapped, "https://feed.example/", "x", FETCHED
+        )

@@ -7,6 +7,7 @@ import hashlib
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -127,7 +128,7 @@ def clean_summary(value: str) -> str:
     text = html_to_text(value)
     lowered = text.lower()
     # The tail pattern is tried at every position of the text: look for its words first.
-    if any(marker in lowered for marker in _BOILERPLATE_MARKERS):
+    if any(map(lowered.__contains__, _BOILERPLATE_MARKERS)):
         text = _BOILERPLATE_TAIL.sub("", text).strip()
     if len(text) > MAX_SUMMARY:
         text = text[:MAX_SUMMARY].rsplit(" ", 1)[0] + "…"
@@ -183,7 +184,7 @@ def parsed_canonical_url(url: str) -> str:
 
 def entry_datetime(entry: dict[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = dict.get(entry, key)  # see normalize_entry
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
@@ -202,21 +203,28 @@ def item_id(canonical: str, feed_url: str, guid: str, title: str, summary: str) 
     return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
 
 
+_WEB_LINK = re.compile(r"https?://", re.IGNORECASE)
+
+
 def normalize_entry(
     entry: dict[str, Any], feed_url: str, feed_name: str, fetched: datetime
 ) -> Item | None:
-    title = html_to_text(entry.get("title", "") or "")
-    raw_summary = entry.get("summary", "") or ""
-    if not raw_summary and entry.get("content"):
+    # FeedParserDict.get runs Python code per call to map legacy key names ("guid", "date"):
+    # the keys read here are stored under their own names, so a plain dict lookup reads the
+    # same values at a fraction of the cost (a quarter of normalising an entry).
+    get = partial(dict.get, entry)
+    title = html_to_text(get("title", "") or "")
+    raw_summary = get("summary", "") or ""
+    if not raw_summary and get("content"):
         raw_summary = entry["content"][0].get("value", "") or ""
     summary = clean_summary(raw_summary)
     if not title and not summary:
         return None
-    link = (entry.get("link") or "").strip()
-    if link and not re.match(r"^https?://", link, re.I):
+    link = (get("link") or "").strip()
+    if link and not _WEB_LINK.match(link):
         link = ""
-    guid = str(entry.get("id") or entry.get("guid") or "").strip()
-    if not link and re.match(r"^https?://", guid, re.I):
+    guid = str(get("id") or get("guid") or "").strip()
+    if not link and _WEB_LINK.match(guid):
         link = guid
     canonical = canonical_url(link)
     published = entry_datetime(entry)
