@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -67,12 +68,30 @@ CACHE_KIB = 8 * 1024
 # (80 MB of WAL at most) cut the commits' CPU by a fifth at 10,000 feeds (bench/poll.py).
 WAL_CHECKPOINT_PAGES = 20_000
 WAL_KEEP_BYTES = 64 * 1024 * 1024  # the WAL file is cut back to this after a checkpoint
-_INSERT_ITEM = (
-    "INSERT OR IGNORE INTO items (id, feed_url, guid, url, canonical_url, title, summary, lang, "
-    "published, published_known, fetched, relevant, score, category, stage, backlog) VALUES "
-    "(:id, :feed_url, :guid, :url, :canonical_url, :title, :summary, :lang, :published, "
-    ":published_known, :fetched, :relevant, :score, :category, :stage, :backlog)"
+_NEW_ITEM_COLUMNS = (
+    "id",
+    "feed_url",
+    "guid",
+    "url",
+    "canonical_url",
+    "title",
+    "summary",
+    "lang",
+    "published",
+    "published_known",
+    "fetched",
+    "relevant",
+    "score",
+    "category",
+    "stage",
+    "backlog",
 )
+_INSERT_ITEM = (
+    f"INSERT OR IGNORE INTO items ({', '.join(_NEW_ITEM_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_NEW_ITEM_COLUMNS))})"
+)
+# Positional values: binding 16 named parameters from a dict costs ~1.4 µs more a row.
+_new_item_values = operator.itemgetter(*_NEW_ITEM_COLUMNS)
 BULK_CACHE_KIB = 512 * 1024  # random-key index inserts thrash a small cache
 RETENTION_BATCH = 20_000  # rows per poll cycle: ~0.2 s of work at most
 
@@ -305,7 +324,7 @@ class Store:
         """
         if not items:
             return []
-        cursor = self.db.conn.executemany(_INSERT_ITEM, items)
+        cursor = self.db.conn.executemany(_INSERT_ITEM, map(_new_item_values, items))
         if cursor.rowcount == len(items):  # rows this statement inserted (not its triggers')
             return [row["id"] for row in items]
         wanted = {row["id"]: (row["feed_url"], row["fetched"]) for row in items}
