@@ -262,8 +262,12 @@ class Poller:
         """Judge, group and store a batch of parsed feeds (on the worker thread)."""
         # Judge only what is new: re-classifying a changed feed's old items would waste the
         # model.
+        # One query for the batch's ids (a few hundred at once), one per feed for its GUIDs.
+        known_ids = self.store.existing_item_ids(
+            [item.id for feed in batch for item in feed.prepared.items]
+        )
         for feed in batch:
-            feed.prepared.items = self._only_new(feed.state.url, feed.prepared.items)
+            feed.prepared.items = self._only_new(feed.state.url, feed.prepared.items, known_ids)
         items = [item for feed in batch for item in feed.prepared.items]
         if items:
             verdicts = self._judge(items)
@@ -318,10 +322,9 @@ class Poller:
                 ensure_language(item)
         return verdicts
 
-    def _only_new(self, feed_url: str, items: list[Item]) -> list[Item]:
+    def _only_new(self, feed_url: str, items: list[Item], known_ids: set[str]) -> list[Item]:
         if not items:
             return items
-        known_ids = self.store.existing_item_ids([i.id for i in items])
         known_guids = self.store.existing_guids(feed_url, [i.guid for i in items])
         # A stored link needs no query of its own: an item with a link has the id
         # hash("url:" + canonical URL), so the id check covers it.

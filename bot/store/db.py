@@ -507,7 +507,9 @@ class Store:
             marks = ",".join("?" * len(chunk))
             found.update(
                 row[0]
-                for row in self.db.execute(f"SELECT id FROM items WHERE id IN ({marks})", chunk)
+                for row in self.db.conn.execute(
+                    f"SELECT id FROM items WHERE id IN ({marks})", chunk
+                )
             )
         return found
 
@@ -519,7 +521,7 @@ class Store:
             marks = ",".join("?" * len(chunk))
             found.update(
                 row[0]
-                for row in self.db.execute(
+                for row in self.db.conn.execute(
                     # "guid != ''" lets SQLite use the partial unique index.
                     "SELECT guid FROM items WHERE feed_url = ? AND guid != '' "
                     f"AND guid IN ({marks})",
