@@ -68,24 +68,8 @@ CACHE_KIB = 8 * 1024
 # (80 MB of WAL at most) cut the commits' CPU by a fifth at 10,000 feeds (bench/poll.py).
 WAL_CHECKPOINT_PAGES = 20_000
 WAL_KEEP_BYTES = 64 * 1024 * 1024  # the WAL file is cut back to this after a checkpoint
-_NEW_ITEM_COLUMNS = (
-    "id",
-    "feed_url",
-    "guid",
-    "url",
-    "canonical_url",
-    "title",
-    "summary",
-    "lang",
-    "published",
-    "published_known",
-    "fetched",
-    "relevant",
-    "score",
-    "category",
-    "stage",
-    "backlog",
-)
+# What the poller writes of a new item: its story comes with the story rows, feedback later.
+_NEW_ITEM_COLUMNS = tuple(c for c in ITEM_COLUMNS if c not in ("story_id", "feedback"))
 _INSERT_ITEM = (
     f"INSERT OR IGNORE INTO items ({', '.join(_NEW_ITEM_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_NEW_ITEM_COLUMNS))})"
